@@ -1,0 +1,113 @@
+// The HTTP transport the API server stands on: plain data types for one
+// request and its response, and the Handler interface the transport calls.
+//
+// The transport (HttpServer, http_server.h) owns sockets, TLS, keep-alive,
+// body limits and chunked streaming; it knows nothing of Kubernetes. A Handler
+// turns a request into a response, either whole (Responder::Respond) or as a
+// stream of chunks (Responder::StartStream) for watches and log follows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lintel::http {
+
+// Header names are stored lower-cased; lookups are case-insensitive.
+class Headers {
+ public:
+  void Add(std::string_view name, std::string_view value);
+  void Set(std::string_view name, std::string_view value);
+  // The first value of `name`, or nullopt.
+  std::optional<std::string_view> Get(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& all() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+// Decoded query parameters in order; repeated keys are kept ("command=a&command=b").
+// '+' decodes to a space, %XX to its byte.
+class Query {
+ public:
+  static Query Parse(std::string_view raw);
+  std::optional<std::string_view> Get(std::string_view key) const;  // first value
+  std::vector<std::string_view> GetAll(std::string_view key) const;
+  bool Has(std::string_view key) const;
+  // True for "true", "True", "TRUE" and "1" (what real clients send).
+  bool GetBool(std::string_view key) const;
+  const std::vector<std::pair<std::string, std::string>>& all() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as received: path and query
+  std::string path;    // percent-decoded path, no query
+  Query query;
+  Headers headers;
+  std::string body;
+  std::string remote_address;  // "127.0.0.1:53422"
+  bool tls = false;
+  // Subject CN of a verified TLS client certificate, if one was presented.
+  std::string client_cert_cn;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;      // Content-Type goes here; Content-Length is set by the transport
+  std::string body;
+};
+
+// A chunked response body in progress. Thread-safe: any thread may write.
+// Writes are queued and sent in order; each Write is flushed as soon as the
+// socket allows (watch events must not wait behind a buffer).
+class Stream {
+ public:
+  virtual ~Stream() = default;
+  // Queues one chunk. Returns false if the client has gone (the chunk is dropped).
+  virtual bool Write(std::shared_ptr<const std::string> chunk) = 0;
+  bool Write(std::string chunk) {
+    return Write(std::make_shared<const std::string>(std::move(chunk)));
+  }
+  // Ends the body (the terminating zero chunk); the connection may then serve
+  // the next request. Idempotent.
+  virtual void Close() = 0;
+  // Bytes queued but not yet written to the socket (for slow-client policies).
+  virtual size_t QueuedBytes() const = 0;
+  // True once the client disconnected or Close() was called.
+  virtual bool Closed() const = 0;
+  // Runs `fn` once when the client disconnects or the stream closes, on a
+  // transport thread (immediately, on the caller's thread, if already closed).
+  // Must not block.
+  virtual void OnClose(std::function<void()> fn) = 0;
+};
+
+// Answers one request. Exactly one of Respond or StartStream must be called,
+// once, from any thread, at any time (the connection waits).
+class Responder {
+ public:
+  virtual ~Responder() = default;
+  virtual void Respond(Response&& response) = 0;
+  // Sends the status line and headers with chunked encoding and returns the
+  // stream for the body.
+  virtual std::shared_ptr<Stream> StartStream(int status, Headers&& headers) = 0;
+};
+
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  // Called on one of the transport's worker threads (never an I/O thread), so it
+  // may block briefly (store writes). Must not throw: exceptions that escape are
+  // logged and answered with 500 by the transport.
+  virtual void Handle(Request&& request, std::unique_ptr<Responder> responder) = 0;
+};
+
+}  // namespace lintel::http
