@@ -24,11 +24,16 @@ std::string Base64Url(std::string_view in) {
 
 bool FromBase64Url(std::string in, std::string* out) {
   for (auto& c : in) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-') {
+      c = '+';
+    } else if (c == '_') {
+      c = '/';
+    } else if (!std::isalnum(static_cast<unsigned char>(c))) {
+      return false;
+    }
   }
-  while (in.size() % 4) in.push_back('=');
-  out->assign(b64::decoded_size(in.size()), '\0');
+  if (in.size() % 4 == 1) return false;
+  out->assign(b64::decoded_size(in.size()) + 3, '\0');
   auto [written, read] = b64::decode(out->data(), in.data(), in.size());
   if (read != in.size()) return false;
   out->resize(written);
