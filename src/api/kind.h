@@ -71,6 +71,8 @@ struct KindInfo {
   std::map<std::string, std::string> field_selectors;
   ValidateFn validate;
   PrepareFn prepare;
+  // Objects of this kind expire this long after creation (Events).
+  std::optional<std::chrono::seconds> ttl;
   // Finalizers the server adds to every new object of this kind.
   std::vector<std::string> default_finalizers;
 

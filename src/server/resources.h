@@ -10,7 +10,9 @@
 // commit; call them from worker threads, never from an I/O thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,7 +131,11 @@ class Resources {
   struct Current {
     Json obj;        // parsed, with metadata.resourceVersion
     Revision rv = 0;
+    store::LeaseId lease = 0;  // kept across updates (Event TTLs)
   };
+  // The lease new objects of `kind` are attached to (kinds with a ttl), shared
+  // by the objects created within a minute, as kube-apiserver does for Events.
+  Result<store::LeaseId> LeaseFor(const api::KindInfo& kind);
   Result<Current> ReadCurrent(const api::KindInfo& kind, const std::string& key,
                               const std::string& name);
   // Validates and normalizes a body for create/update: kind and apiVersion,
@@ -155,6 +161,9 @@ class Resources {
   const api::Registry& registry_;
   Clock* clock_;
   Admission* admission_;
+  std::mutex lease_mu_;
+  store::LeaseId ttl_lease_ = 0;
+  std::chrono::steady_clock::time_point ttl_lease_granted_;
 };
 
 // Helpers shared with the HTTP layer.

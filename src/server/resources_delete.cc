@@ -76,7 +76,7 @@ Result<WriteResult> Resources::Delete(const api::KindInfo& kind, const std::stri
         out.json = WithResourceVersion(stored, cur.rv);
         return out;
       }
-      auto rv = store_->Update(key, stored, cur.rv);
+      auto rv = store_->Update(key, stored, cur.rv, cur.lease);
       if (!rv.ok()) {
         if ((rv.error().code() == Code::kConflict || rv.error().code() == Code::kNotFound) &&
             attempt < kDeleteRetries) {

@@ -118,8 +118,8 @@ Status Resources::CheckBody(const api::KindInfo& kind, const std::string& ns, Js
 Status Resources::ValidateObject(const api::KindInfo& kind, const Json& obj,
                                  const Json* old) const {
   std::vector<Cause> causes;
-  kind.schema.Validate(obj, "", &causes, nullptr);
   api::ValidateObjectMeta(kind, obj["metadata"], &causes);
+  kind.schema.Validate(obj, "", &causes, nullptr);
   if (kind.validate) kind.validate(obj, old, &causes);
   if (old) kind.schema.CheckImmutable(*old, obj, "", &causes);
   if (!causes.empty()) return InvalidError(kind, NameOf(obj), std::move(causes));
@@ -213,7 +213,11 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
     out.json = std::move(stored);
     return out;
   }
-  auto rv = store_->Create(StorageKey(kind, ns, name), stored);
+  store::LeaseId lease = 0;
+  if (kind.ttl) {
+    LINTEL_ASSIGN_OR_RETURN(lease, LeaseFor(kind));
+  }
+  auto rv = store_->Create(StorageKey(kind, ns, name), stored, lease);
   if (!rv.ok()) {
     if (rv.error().code() == Code::kAlreadyExists) {
       return AlreadyExists(kind.qualified_resource() + " \"" + name + "\" already exists");
@@ -222,6 +226,19 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
   }
   out.json = WithResourceVersion(stored, *rv);
   return out;
+}
+
+Result<store::LeaseId> Resources::LeaseFor(const api::KindInfo& kind) {
+  std::lock_guard<std::mutex> l(lease_mu_);
+  auto now = std::chrono::steady_clock::now();
+  if (ttl_lease_ == 0 || now - ttl_lease_granted_ > std::chrono::minutes(1)) {
+    // One extra minute covers the objects attached during the lease's first minute.
+    auto lease = store_->GrantLease(*kind.ttl + std::chrono::minutes(1));
+    if (!lease.ok()) return lease.error().Wrap("grant ttl lease");
+    ttl_lease_ = *lease;
+    ttl_lease_granted_ = now;
+  }
+  return ttl_lease_;
 }
 
 Result<Resources::Current> Resources::ReadCurrent(const api::KindInfo& kind,
@@ -237,6 +254,7 @@ Result<Resources::Current> Resources::ReadCurrent(const api::KindInfo& kind,
   Current cur;
   cur.obj = std::move(*parsed);
   cur.rv = kv->mod_revision;
+  cur.lease = kv->lease;
   cur.obj["metadata"]["resourceVersion"] = std::to_string(cur.rv);
   return cur;
 }
@@ -372,7 +390,7 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
     out.json = WithResourceVersion(stored, cur.rv);
     return out;
   }
-  auto rv = store_->Update(key, stored, cur.rv);
+  auto rv = store_->Update(key, stored, cur.rv, cur.lease);
   if (!rv.ok()) {
     if (rv.error().code() == Code::kNotFound) return NotFoundError(kind, name);
     return rv.error();

@@ -10,7 +10,9 @@ KindInfo EventKind() {
   k.singular = "event";
   k.short_names = {"ev"};
   k.has_status = false;
-  k.description = "Something that happened to an object, for people reading history.";
+  k.ttl = std::chrono::hours(1);
+  k.description = "Something that happened to an object, for people reading history. Events "
+                  "expire an hour after they were created.";
   k.schema = ObjectSchema(
       std::nullopt, std::nullopt,
       {

@@ -58,6 +58,8 @@ struct Request {
   bool tls = false;
   // Subject CN of a verified TLS client certificate, if one was presented.
   std::string client_cert_cn;
+  // Its subject O entries, which Kubernetes reads as the user's groups.
+  std::vector<std::string> client_cert_groups;
 };
 
 struct Response {

@@ -36,7 +36,8 @@ constexpr auto kStopGrace = std::chrono::seconds(5);
 // "127.0.0.1:0", "[::1]:6443", "localhost:8080", ":6443" (all IPv4 interfaces).
 Result<tcp::endpoint> ParseListen(std::string_view listen) {
   auto invalid = [&](std::string_view why) {
-    return Status(Code::kUnavailable, "listen \"" + std::string(listen) + "\": " + std::string(why));
+    return Status(Code::kUnavailable,
+                  "listen \"" + std::string(listen) + "\": " + std::string(why));
   };
   size_t colon = listen.rfind(':');
   if (colon == std::string_view::npos) {
@@ -159,8 +160,8 @@ Status HttpServer::Impl::SetUpTls(const TlsConfig& config) {
     // Verify a certificate if the client sends one; clients with tokens send none.
     tls_->set_verify_mode(net::ssl::verify_peer, ec);
     // Advertise the CA so clients pick a matching certificate.
-    BIO* bio = BIO_new_mem_buf(config.client_ca_pem.data(),
-                               static_cast<int>(config.client_ca_pem.size()));
+    BIO* bio =
+        BIO_new_mem_buf(config.client_ca_pem.data(), static_cast<int>(config.client_ca_pem.size()));
     while (X509* ca = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr) {
       SSL_CTX_add_client_CA(ctx, ca);
       X509_free(ca);
@@ -302,8 +303,8 @@ struct HandlerTask {
 
   HandlerTask(decltype(run) r, Request&& req, std::shared_ptr<ResponseState> st)
       : run(std::move(r)), request(std::move(req)), state(std::move(st)) {}
-  HandlerTask(HandlerTask&&) = default;
-  HandlerTask(const HandlerTask& other) = default;  // std::function wants it; never used
+  HandlerTask(const HandlerTask&) = delete;
+  HandlerTask& operator=(const HandlerTask&) = delete;
   ~HandlerTask() {
     if (state) {
       state->Claim();
@@ -318,11 +319,12 @@ struct HandlerTask {
 }  // namespace
 
 bool HttpServer::Impl::Dispatch(Request&& request, std::shared_ptr<ResponseState> state) {
-  return workers_.Submit(HandlerTask(
+  auto task = std::make_shared<HandlerTask>(
       [this](Request&& req, const std::shared_ptr<ResponseState>& st) {
         RunHandler(std::move(req), st);
       },
-      std::move(request), std::move(state)));
+      std::move(request), std::move(state));
+  return workers_.Submit([task] { (*task)(); });
 }
 
 void HttpServer::Impl::RunHandler(Request&& request, const std::shared_ptr<ResponseState>& state) {

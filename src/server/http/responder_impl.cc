@@ -24,10 +24,10 @@ void ResponseState::Send(Response&& response) {
 std::shared_ptr<Stream> ResponseState::SendStream(int status, Headers&& headers) {
   auto stream = std::make_shared<StreamImpl>(session_, gate_);
   uint64_t seq = seq_;
-  bool posted = gate_->Post(session_, [seq, status, h = std::move(headers), stream](
-                                          SessionBase& s) mutable {
-    s.DoStartStream(seq, status, std::move(h), stream);
-  });
+  bool posted =
+      gate_->Post(session_, [seq, status, h = std::move(headers), stream](SessionBase& s) mutable {
+        s.DoStartStream(seq, status, std::move(h), stream);
+      });
   if (!posted) {
     stream->Finish();  // no callbacks can be registered yet
   }

@@ -69,27 +69,42 @@ std::string FormatEndpoint(const tcp::socket& socket) {
   return addr + ":" + std::to_string(ep.port());
 }
 
-// Subject CN of the verified client certificate, or "".
-std::string PeerCommonName(SSL* ssl) {
+// Subject CN and O entries of the verified client certificate (empty if none).
+struct PeerIdentity {
   std::string cn;
+  std::vector<std::string> groups;
+};
+
+std::vector<std::string> NameEntries(X509_NAME* name, int nid) {
+  std::vector<std::string> out;
+  for (int i = X509_NAME_get_index_by_NID(name, nid, -1); i >= 0;
+       i = X509_NAME_get_index_by_NID(name, nid, i)) {
+    unsigned char* utf8 = nullptr;
+    int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
+    if (n >= 0) {
+      out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
+      OPENSSL_free(utf8);
+    }
+  }
+  return out;
+}
+
+PeerIdentity VerifiedPeer(SSL* ssl) {
+  PeerIdentity id;
   X509* peer = SSL_get1_peer_certificate(ssl);
   if (peer == nullptr) {
-    return cn;
+    return id;
   }
   if (SSL_get_verify_result(ssl) == X509_V_OK) {
     X509_NAME* name = X509_get_subject_name(peer);
-    int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-    if (i >= 0) {
-      unsigned char* utf8 = nullptr;
-      int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i)));
-      if (n >= 0) {
-        cn.assign(reinterpret_cast<char*>(utf8), static_cast<size_t>(n));
-        OPENSSL_free(utf8);
-      }
+    std::vector<std::string> cns = NameEntries(name, NID_commonName);
+    if (!cns.empty()) {
+      id.cn = std::move(cns.front());
     }
+    id.groups = NameEntries(name, NID_organizationName);
   }
   X509_free(peer);
-  return cn;
+  return id;
 }
 
 bool IsHttpParseError(const error_code& ec) {
@@ -203,19 +218,25 @@ class Session final : public SessionBase {
     }
     stream_writing_ = true;
     SetDeadline(SteadyClock::now() + host_->options().idle_timeout);
-    net::async_write(stream_, out.buffers, [self = Self()](const error_code& ec, size_t) {
-      self->OnStreamWritten(ec);
-    });
+    net::async_write(stream_, out.buffers,
+                     [self = Self()](const error_code& ec, size_t) { self->OnStreamWritten(ec); });
   }
 
   void Shutdown() override { Close(); }
 
  private:
-  enum class State { kHandshake, kReading, kHandling, kWriting, kStreaming, kAwaitNext, kLingering, kClosed };
+  enum class State {
+    kHandshake,
+    kReading,
+    kHandling,
+    kWriting,
+    kStreaming,
+    kAwaitNext,
+    kLingering,
+    kClosed
+  };
 
-  std::shared_ptr<Session> Self() {
-    return std::static_pointer_cast<Session>(shared_from_this());
-  }
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
 
   // --- deadline: one timer per connection, re-armed lazily ---
   //
@@ -260,7 +281,7 @@ class Session final : public SessionBase {
       return;
     }
     if constexpr (kTls) {
-      client_cert_cn_ = PeerCommonName(stream_.native_handle());
+      peer_ = VerifiedPeer(stream_.native_handle());
     }
     ReadRequest();
   }
@@ -273,7 +294,8 @@ class Session final : public SessionBase {
     const ServerOptions& opts = host_->options();
     state_ = State::kReading;
     parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(std::min<size_t>(opts.max_header_bytes, UINT32_MAX)));
+    parser_->header_limit(
+        static_cast<uint32_t>(std::min<size_t>(opts.max_header_bytes, UINT32_MAX)));
     parser_->body_limit(opts.max_body_bytes);
     SetDeadline(SteadyClock::now() + opts.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
@@ -331,9 +353,9 @@ class Session final : public SessionBase {
       SendError(431, "RequestHeaderFieldsTooLarge",
                 "request headers exceed " + std::to_string(opts.max_header_bytes) + " bytes");
     } else if (ec == bhttp::error::body_limit) {
-      SendError(413, "RequestEntityTooLarge",
-                "request body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
-                    " bytes");
+      SendError(
+          413, "RequestEntityTooLarge",
+          "request body exceeds the limit of " + std::to_string(opts.max_body_bytes) + " bytes");
     } else if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
                !IsHttpParseError(ec)) {
       Close();  // the client went away, or the deadline closed the socket
@@ -364,7 +386,8 @@ class Session final : public SessionBase {
     req.body = std::move(msg.body());
     req.remote_address = remote_;
     req.tls = kTls;
-    req.client_cert_cn = client_cert_cn_;
+    req.client_cert_cn = peer_.cn;
+    req.client_cert_groups = peer_.groups;
     keep_alive_ = msg.keep_alive();
     version_ = msg.version() == 10 ? 10 : 11;
     head_request_ = msg.method() == bhttp::verb::head;
@@ -451,10 +474,9 @@ class Session final : public SessionBase {
       return;
     }
     read_pending_ = true;
-    stream_.async_read_some(buffer_.prepare(kStreamReadSize),
-                            [self = Self()](const error_code& ec, size_t n) {
-                              self->OnStreamRead(ec, n);
-                            });
+    stream_.async_read_some(
+        buffer_.prepare(kStreamReadSize),
+        [self = Self()](const error_code& ec, size_t n) { self->OnStreamRead(ec, n); });
   }
 
   void OnStreamRead(const error_code& ec, size_t n) {
@@ -534,7 +556,7 @@ class Session final : public SessionBase {
   State state_ = State::kReading;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::string client_cert_cn_;
+  PeerIdentity peer_;  // from the TLS client certificate
   uint64_t seq_ = 0;  // the request being handled
   bool keep_alive_ = true;
   int version_ = 11;

@@ -27,7 +27,8 @@ class SessionHost {
 
 // A session over plain TCP or TLS; `socket` must use a strand as its executor.
 // Call Start() on the returned session once it is registered.
-std::shared_ptr<SessionBase> NewPlainSession(SessionHost* host, boost::asio::ip::tcp::socket&& socket);
+std::shared_ptr<SessionBase> NewPlainSession(SessionHost* host,
+                                             boost::asio::ip::tcp::socket&& socket);
 std::shared_ptr<SessionBase> NewTlsSession(SessionHost* host, boost::asio::ip::tcp::socket&& socket,
                                            boost::asio::ssl::context& tls);
 

@@ -67,9 +67,8 @@ class Gate : public std::enable_shared_from_this<Gate> {
       return false;
     }
     SessionBase* raw = session.get();
-    boost::asio::post(raw->strand(), [s = std::move(session), f = std::forward<Fn>(fn)]() mutable {
-      f(*s);
-    });
+    boost::asio::post(raw->strand(),
+                      [s = std::move(session), f = std::forward<Fn>(fn)]() mutable { f(*s); });
     return true;
   }
 

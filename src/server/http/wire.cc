@@ -24,10 +24,10 @@ bool Unsafe(std::string_view s) { return s.find_first_of("\r\n") != std::string_
 }  // namespace
 
 std::string StatusJson(int code, std::string_view reason, std::string_view message) {
-  nlohmann::json j = {{"kind", "Status"},  {"apiVersion", "v1"},
-                      {"metadata", nlohmann::json::object()},
-                      {"status", "Failure"}, {"message", message},
-                      {"reason", reason},    {"code", code}};
+  nlohmann::json j = {
+      {"kind", "Status"},    {"apiVersion", "v1"}, {"metadata", nlohmann::json::object()},
+      {"status", "Failure"}, {"message", message}, {"reason", reason},
+      {"code", code}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -39,7 +39,9 @@ Response StatusResponse(int code, std::string_view reason, std::string_view mess
   return r;
 }
 
-bool StatusHasNoBody(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+bool StatusHasNoBody(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
 
 std::string FormatHead(int status, const Headers& headers, const HeadOptions& options) {
   namespace bhttp = boost::beast::http;

@@ -15,10 +15,10 @@ std::string StatusJson(int code, std::string_view reason, std::string_view messa
 Response StatusResponse(int code, std::string_view reason, std::string_view message);
 
 struct HeadOptions {
-  int version = 11;                          // 10 or 11
+  int version = 11;  // 10 or 11
   bool keep_alive = true;
   bool chunked = false;
-  std::optional<size_t> content_length;      // set for whole responses
+  std::optional<size_t> content_length;  // set for whole responses
 };
 
 // The status line and headers, ending with the blank line. The handler's

@@ -3,6 +3,8 @@
 #include "server/object_codec.h"
 #include "server_fixture.h"
 
+#include <thread>
+
 namespace lintel::server {
 namespace {
 
@@ -367,6 +369,38 @@ TEST(ObjectCodecTest, ResourceVersionIsSplicedIntoTopLevelMetadata) {
   EXPECT_FALSE(back["spec"]["template"]["metadata"].contains("resourceVersion"));
   Json empty_meta = *ParseJson(WithResourceVersion(R"({"kind":"K","metadata":{}})", 7));
   EXPECT_EQ(empty_meta["metadata"]["resourceVersion"], "7");
+}
+
+}  // namespace
+}  // namespace lintel::server
+
+namespace lintel::server {
+namespace {
+
+class EventTtlTest : public testing::ServerFixture {};
+
+TEST_F(EventTtlTest, EventsExpireAfterTheirTtl) {
+  Json ev = {{"apiVersion", "lintel.dev/v1alpha1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", "vm-a.1"}}},
+             {"involvedObject", {{"kind", "VirtualMachine"}, {"name", "a"}}},
+             {"reason", "Started"},
+             {"message", "started"}};
+  MustCreate(ev, "default", "events");
+  // An update keeps the event's lease.
+  ASSERT_TRUE(resources_->Patch(Kind("events"), "default", "vm-a.1", PatchType::kMerge,
+                                R"({"count":2})", Opts()).ok());
+  clock_.Advance(std::chrono::minutes(30));
+  ASSERT_TRUE(resources_->Get(Kind("events"), "default", "vm-a.1").ok());
+  clock_.Advance(std::chrono::minutes(32));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (resources_->Get(Kind("events"), "default", "vm-a.1").ok() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto gone = resources_->Get(Kind("events"), "default", "vm-a.1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code(), Code::kNotFound);
 }
 
 }  // namespace
