@@ -38,7 +38,7 @@ class LocalWatch final : public client::Watch, public WatchSink {
     std::lock_guard<std::mutex> l(mu_);
     if (done_) return false;
     queue_.push_back({std::string(WatchEventTypeName(type)), event->object()->json});
-    cv_.notify_one();
+    cv_.notify_all();  // Wait() shares the condition variable
     return true;
   }
   bool OnBookmark(Revision) override { return !stopped(); }
@@ -47,7 +47,7 @@ class LocalWatch final : public client::Watch, public WatchSink {
     queue_.push_back({"ERROR", StatusJson(why).dump()});
     end_status_ = why;
     ended_ = true;
-    cv_.notify_one();
+    cv_.notify_all();  // Wait() shares the condition variable
   }
   bool Alive() const override { return !stopped(); }
 

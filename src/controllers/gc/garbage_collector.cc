@@ -105,13 +105,17 @@ void GarbageCollector::Upsert(const api::KindInfo* kind, const Json& obj) {
   if (n.uid.empty()) return;
   std::lock_guard<std::mutex> l(mu_);
   auto it = nodes_.find(n.uid);
+  // Owners before and after: either may be waiting on this dependent.
+  std::vector<OwnerRef> owners = n.owners;
   if (it != nodes_.end()) {
-    for (const auto& o : it->second.owners) dependents_[o.uid].erase(n.uid);
+    for (const auto& o : it->second.owners) {
+      dependents_[o.uid].erase(n.uid);
+      owners.push_back(o);
+    }
   }
   for (const auto& o : n.owners) dependents_[o.uid].insert(n.uid);
   bool interesting = !n.owners.empty() || n.deleting;
   std::string uid = n.uid;
-  auto owners = n.owners;
   nodes_[uid] = std::move(n);
   if (!started_) return;
   if (interesting) queue_.Add(uid);
@@ -256,3 +260,4 @@ Status GarbageCollector::Apply(const GraphNode& node, const GcPlan& plan) {
 }
 
 }  // namespace lintel::controllers
+
