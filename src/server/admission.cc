@@ -43,8 +43,7 @@ class NamespaceLifecycle final : public AdmissionPlugin {
       Status s = NotFound("namespaces \"" + r.ns + "\" not found");
       return s;
     }
-    auto parsed = ParseJson(ns->json);
-    if (parsed.ok() && api::At(*parsed, "/metadata/deletionTimestamp").is_string()) {
+    if (ns->deleting) {
       return Forbidden(r.kind->plural + " \"" + r.name + "\" is forbidden: unable to create new "
                        "content in namespace " + r.ns + " because it is being terminated");
     }

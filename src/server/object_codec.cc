@@ -80,6 +80,7 @@ void FillIndexFields(const api::KindInfo& kind, const Json& obj, CachedObject* o
     if (auto it = meta.find("ownerReferences"); it != meta.end() && it->is_array()) {
       out->has_owner_refs = !it->empty();
     }
+    out->deleting = meta.contains("deletionTimestamp");
   }
   out->fields.reserve(kind.field_selectors.size());
   for (const auto& [field, pointer] : kind.field_selectors) {

@@ -49,6 +49,7 @@ struct CachedObject {
   // Values of the kind's field_selectors, in the kind's map order ("" if absent).
   std::vector<std::string> fields;
   bool has_owner_refs = false;
+  bool deleting = false;  // metadata.deletionTimestamp is set
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 

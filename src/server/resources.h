@@ -142,7 +142,11 @@ class Resources {
   // namespace, unknown fields per `validation`.
   Status CheckBody(const api::KindInfo& kind, const std::string& ns, Json* body,
                    FieldValidation validation, std::vector<std::string>* warnings) const;
-  Status ValidateObject(const api::KindInfo& kind, const Json& obj, const Json* old) const;
+  // Validates `obj` (metadata, schema, kind rules, immutability against `old`)
+  // and handles unknown fields per `mode`: Strict refuses, Warn warns and
+  // prunes, Ignore prunes.
+  Status ValidateObject(const api::KindInfo& kind, Json* obj, const Json* old,
+                        FieldValidation mode, std::vector<std::string>* warnings) const;
   // Shared tail of update and patch: merges server-owned fields from `old`,
   // validates, and writes with a precondition on `cur.rv`.
   Result<WriteResult> CommitUpdate(const api::KindInfo& kind, const std::string& key,

@@ -115,42 +115,32 @@ Status Resources::CheckBody(const api::KindInfo& kind, const std::string& ns, Js
   return Status();
 }
 
-Status Resources::ValidateObject(const api::KindInfo& kind, const Json& obj,
-                                 const Json* old) const {
+Status Resources::ValidateObject(const api::KindInfo& kind, Json* obj, const Json* old,
+                                 FieldValidation mode, std::vector<std::string>* warnings) const {
   std::vector<Cause> causes;
-  api::ValidateObjectMeta(kind, obj["metadata"], &causes);
-  kind.schema.Validate(obj, "", &causes, nullptr);
-  if (kind.validate) kind.validate(obj, old, &causes);
-  if (old) kind.schema.CheckImmutable(*old, obj, "", &causes);
-  if (!causes.empty()) return InvalidError(kind, NameOf(obj), std::move(causes));
-  return Status();
-}
-
-namespace {
-
-// Applies the fieldValidation mode to the unknown fields of `obj`.
-Status HandleUnknownFields(const api::KindInfo& kind, Json* obj, FieldValidation mode,
-                           std::vector<std::string>* warnings) {
-  std::vector<Cause> ignored;
   std::vector<std::string> unknown;
-  kind.schema.Validate(*obj, "", &ignored, &unknown);
-  if (unknown.empty()) return Status();
-  if (mode == FieldValidation::kStrict) {
-    std::string msg = "strict decoding error: ";
-    for (size_t i = 0; i < unknown.size(); ++i) {
-      if (i) msg += ", ";
-      msg += "unknown field \"" + unknown[i] + "\"";
+  api::ValidateObjectMeta(kind, (*obj)["metadata"], &causes);
+  kind.schema.Validate(*obj, "", &causes, &unknown);
+  if (!unknown.empty()) {
+    // Unknown fields are a decoding problem: reported before validation ones.
+    if (mode == FieldValidation::kStrict) {
+      std::string msg = "strict decoding error: ";
+      for (size_t i = 0; i < unknown.size(); ++i) {
+        if (i) msg += ", ";
+        msg += "unknown field \"" + unknown[i] + "\"";
+      }
+      return BadRequest(msg);
     }
-    return BadRequest(msg);
+    if (mode == FieldValidation::kWarn) {
+      for (const auto& u : unknown) warnings->push_back("unknown field \"" + u + "\"");
+    }
+    kind.schema.PruneUnknown(obj);
   }
-  if (mode == FieldValidation::kWarn) {
-    for (const auto& u : unknown) warnings->push_back("unknown field \"" + u + "\"");
-  }
-  kind.schema.PruneUnknown(obj);
+  if (kind.validate) kind.validate(*obj, old, &causes);
+  if (old) kind.schema.CheckImmutable(*old, *obj, "", &causes);
+  if (!causes.empty()) return InvalidError(kind, NameOf(*obj), std::move(causes));
   return Status();
 }
-
-}  // namespace
 
 Result<WriteResult> Resources::Create(const api::KindInfo& kind, const std::string& ns, Json body,
                                       const WriteOptions& opts) {
@@ -162,7 +152,6 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
                                               const Json* apply_managed_fields) {
   WriteResult out;
   LINTEL_RETURN_IF_ERROR(CheckBody(kind, ns, &body, opts.validation, &out.warnings));
-  LINTEL_RETURN_IF_ERROR(HandleUnknownFields(kind, &body, opts.validation, &out.warnings));
   Json& meta = body["metadata"];
   std::string name = meta.value("name", "");
   if (name.empty()) {
@@ -190,7 +179,7 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
   }
   kind.schema.ApplyDefaults(&body);
   if (kind.prepare) kind.prepare(&body, nullptr);
-  LINTEL_RETURN_IF_ERROR(ValidateObject(kind, body, nullptr));
+  LINTEL_RETURN_IF_ERROR(ValidateObject(kind, &body, nullptr, opts.validation, &out.warnings));
   if (apply_managed_fields) {
     body["metadata"]["managedFields"] = *apply_managed_fields;
   } else {
@@ -316,7 +305,6 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
       }
     }
   }
-  LINTEL_RETURN_IF_ERROR(HandleUnknownFields(kind, &next, opts.validation, &out.warnings));
   Json& meta = next["metadata"];
   if (!meta.is_object()) meta = Json::object();
   const Json& old_meta = old["metadata"];
@@ -347,7 +335,7 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
   if (kind.prepare) kind.prepare(&next, &old);
   Json old_plain = old;
   old_plain["metadata"].erase("resourceVersion");
-  LINTEL_RETURN_IF_ERROR(ValidateObject(kind, next, &old_plain));
+  LINTEL_RETURN_IF_ERROR(ValidateObject(kind, &next, &old_plain, opts.validation, &out.warnings));
   if (DesiredStateChanged(old_plain, next)) {
     meta["generation"] = old_meta.value("generation", int64_t{1}) + 1;
   }

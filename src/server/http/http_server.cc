@@ -1,5 +1,7 @@
 #include "server/http/http_server.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -259,7 +261,16 @@ void HttpServer::Impl::OnAccept(const error_code& ec, tcp::socket socket) {
   }
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);  // watch events go out at once
+  // A watch may be silent for many minutes; TCP keep-alive finds peers that
+  // vanished without a FIN or RST within about two minutes.
   socket.set_option(net::socket_base::keep_alive(true), ignored);
+  int idle = 60;
+  int interval = 15;
+  int count = 4;
+  int fd = socket.native_handle();
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
   std::shared_ptr<SessionBase> session = tls_ ? NewTlsSession(this, std::move(socket), *tls_)
                                               : NewPlainSession(this, std::move(socket));
   if (Register(session)) {

@@ -401,7 +401,7 @@ class Session final : public SessionBase {
 
   // --- writing a whole response ---
 
-  void SendError(int code, std::string_view reason, std::string message) {
+  void SendError(int code, std::string_view reason, const std::string& message) {
     SendResponse(StatusResponse(code, reason, message), /*keep_alive=*/false, /*linger=*/true);
   }
 
@@ -428,11 +428,9 @@ class Session final : public SessionBase {
       return;
     }
     ClearDeadline();
-    if (ec) {
-      Close();
-    } else if (linger) {
+    if (!ec && linger) {
       Linger();
-    } else if (keep_alive_) {
+    } else if (!ec && keep_alive_) {
       ReadRequest();
     } else {
       Close();
@@ -557,7 +555,7 @@ class Session final : public SessionBase {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   PeerIdentity peer_;  // from the TLS client certificate
-  uint64_t seq_ = 0;  // the request being handled
+  uint64_t seq_ = 0;   // the request being handled
   bool keep_alive_ = true;
   int version_ = 11;
   bool head_request_ = false;
