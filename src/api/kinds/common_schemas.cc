@@ -67,7 +67,7 @@ Schema TaintSchema() {
 Schema TolerationSchema() {
   return Object({
       {"key", String().Doc("The taint key; empty with operator Exists matches every taint.")},
-      {"operator", String().Enum({"Exists", "Equal"}).Default("Equal").Doc("Exists or Equal.")},
+      {"operator", String().Enum({"Exists", "Equal"}).Doc("Exists or Equal (default).")},
       {"value", String().Doc("The taint value for Equal.")},
       {"effect", String()
                      .Enum({"", "NoSchedule", "PreferNoSchedule", "NoExecute"})
@@ -161,17 +161,17 @@ Schema ProbeSchema() {
   return Object({
       {"exec", Object({{"command", Array(String()).Required()}}).Doc("Run a command.")},
       {"httpGet", Object({
-                      {"path", String().Default("/")},
+                      {"path", String().Doc("Default /.")},
                       {"port", IntOrString().Required()},
                       {"host", String()},
-                      {"scheme", String().Enum({"HTTP", "HTTPS"}).Default("HTTP")},
+                      {"scheme", String().Enum({"HTTP", "HTTPS"}).Doc("Default HTTP.")},
                   }).Doc("An HTTP GET; 200-399 is success.")},
       {"tcpSocket", Object({{"port", IntOrString().Required()}}).Doc("A TCP connect.")},
-      {"initialDelaySeconds", Int().Min(0).Default(0)},
-      {"periodSeconds", Int().Min(1).Default(10)},
-      {"timeoutSeconds", Int().Min(1).Default(1)},
-      {"successThreshold", Int().Min(1).Default(1)},
-      {"failureThreshold", Int().Min(1).Default(3)},
+      {"initialDelaySeconds", Int().Min(0).Doc("Default 0.")},
+      {"periodSeconds", Int().Min(1).Doc("Default 10.")},
+      {"timeoutSeconds", Int().Min(1).Doc("Default 1.")},
+      {"successThreshold", Int().Min(1).Doc("Default 1.")},
+      {"failureThreshold", Int().Min(1).Doc("Default 3.")},
   }).Check([](const Json& v, const std::string& path, std::vector<Cause>* causes) {
     int handlers = 0;
     for (const char* h : {"exec", "httpGet", "tcpSocket"}) {
@@ -205,7 +205,7 @@ Schema ContainerSchema() {
       {"ports", Array(Object({
                           {"name", String().WithFormat(Format::kDns1123Label)},
                           {"containerPort", PortNumber().Required()},
-                          {"protocol", String().Enum({"TCP", "UDP"}).Default("TCP")},
+                          {"protocol", String().Enum({"TCP", "UDP"}).Doc("Default TCP.")},
                       }))
                     .ListMap({"containerPort", "protocol"})
                     .Doc("Ports the container listens on (informational; used by Services "

@@ -21,7 +21,7 @@ KindInfo ServiceKind() {
                           {"targetPort", IntOrString().Doc(
                                              "Port on the backends (number or container port "
                                              "name); default: port.")},
-                          {"protocol", String().Enum({"TCP", "UDP"}).Default("TCP")},
+                          {"protocol", String().Enum({"TCP", "UDP"}).Doc("Default TCP.")},
                       }))
                     .ListMap({"port", "protocol"})
                     .Doc("Ports to expose.")},

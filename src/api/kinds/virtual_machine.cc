@@ -28,8 +28,8 @@ KindInfo VirtualMachineKind() {
                           {"size", QuantityType().Positive().Doc(
                                        "Size of an empty data disk, e.g. 1Gi.")},
                           {"image", String().Doc("Clone this image instead of an empty disk.")},
-                          {"keep", Bool().Default(false).Doc(
-                                       "Keep the disk when the VM is deleted.")},
+                          {"keep", Bool().Doc(
+                                       "Keep the disk when the VM is deleted (default false).")},
                       }))
                     .ListMap({"name"})
                     .Doc("Additional disks.")},

@@ -40,6 +40,27 @@ TEST(KindsTest, EveryDesignKindIsRegisteredOnce) {
   EXPECT_FALSE(R().ByName("hosts")->namespaced);
 }
 
+// Defaults inside list items break client-side apply (lists are replaced whole
+// by JSON merge patches, so the defaulted live item always differs).
+void CollectListDefaults(const Schema& s, bool in_list, const std::string& path,
+                         std::vector<std::string>* out) {
+  if (in_list && s.default_value()) out->push_back(path);
+  for (const auto& p : s.properties()) {
+    CollectListDefaults(p.schema, in_list, path + "." + p.name, out);
+  }
+  if (s.items()) {
+    CollectListDefaults(*s.items(), in_list || s.type() == Type::kArray, path + "[]", out);
+  }
+}
+
+TEST(KindsTest, NoDefaultsInsideLists) {
+  for (const auto& k : R().kinds()) {
+    std::vector<std::string> found;
+    CollectListDefaults(k.schema, false, k.kind, &found);
+    EXPECT_TRUE(found.empty()) << "defaults inside lists: " << ::testing::PrintToString(found);
+  }
+}
+
 TEST(KindsTest, CanonicalVirtualMachineIsValidAndDefaulted) {
   const KindInfo& k = *R().ByName("vm");
   Json vm = Vm({{"runStrategy", "Always"}, {"cpu", 1}, {"memory", "256Mi"}, {"image", "tiny"},
