@@ -121,6 +121,7 @@ Status WatchCache::Load() {
     ks->floor = at;
     ks->last_event_rv = 0;
   }
+  LINTEL_RETURN_IF_ERROR(LoadHistory(at));
   {
     std::lock_guard<std::mutex> l(rev_mu_);
     revision_ = at;
@@ -133,6 +134,81 @@ Status WatchCache::Load() {
   if (!w.ok()) return w.error().Wrap("watch cache: watch");
   store_watch_ = std::move(*w);
   spdlog::info("watch cache: loaded at revision {}", at);
+  return Status();
+}
+
+Status WatchCache::LoadHistory(Revision at) {
+  // Rebuild each kind's event window from the store's history (everything not
+  // yet compacted), so that watches resume across a server restart.
+  auto compacted = store_->CompactedRevision();
+  if (!compacted.ok()) return compacted.error().Wrap("watch cache: history");
+  const Revision from = *compacted;
+  if (from >= at) return Status();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<store::Event> history;
+  bool done = false;
+  Status failed;
+  store::WatchCallbacks cbs;
+  cbs.on_events = [&](std::vector<store::Event>&& events) {
+    std::lock_guard<std::mutex> l(mu);
+    for (auto& e : events) {
+      if (e.revision() > at) {
+        done = true;
+        break;
+      }
+      history.push_back(std::move(e));
+      if (history.back().revision() == at) done = true;
+    }
+    cv.notify_all();
+  };
+  cbs.on_error = [&](const Status& s) {
+    std::lock_guard<std::mutex> l(mu);
+    failed = s;
+    done = true;
+    cv.notify_all();
+  };
+  auto w = store_->WatchPrefix("/registry/", from, std::move(cbs));
+  if (!w.ok()) return w.error().Wrap("watch cache: history");
+  {
+    std::unique_lock<std::mutex> l(mu);
+    if (!cv.wait_for(l, std::chrono::seconds(60), [&] { return done; })) {
+      return Timeout("watch cache: reading history timed out");
+    }
+  }
+  w->reset();
+  if (!failed.ok()) return failed.Wrap("watch cache: history");
+  for (auto& ev : history) {
+    KindState* ks = StateForKey(ev.kv.key);
+    if (!ks) continue;
+    ObjectPtr prev;
+    if (ev.prev) {
+      auto p = DecodeCached(*ks->kind, ev.prev->key, ev.prev->value, ev.prev->mod_revision);
+      if (p.ok()) prev = *p;
+    }
+    ObjectPtr obj;
+    if (ev.type == store::EventType::kDelete) {
+      if (!prev) continue;
+      obj = Restamp(*prev, ev.prev->value, ev.revision());
+    } else {
+      auto o = DecodeCached(*ks->kind, ev.kv.key, ev.kv.value, ev.revision());
+      if (!o.ok()) continue;
+      obj = *o;
+    }
+    std::unique_lock<std::shared_mutex> l(ks->mu);
+    ks->ring.push_back(std::make_shared<CacheEvent>(ev.revision(), std::move(obj), std::move(prev),
+                                                    ev.type == store::EventType::kDelete));
+    ks->last_event_rv = ev.revision();
+  }
+  for (auto& ks : kinds_) {
+    std::unique_lock<std::shared_mutex> l(ks->mu);
+    ks->floor = from;
+    while (ks->ring.size() > options_.events_per_kind) {
+      ks->floor = ks->ring.front()->rv();
+      ks->ring.pop_front();
+    }
+  }
+  spdlog::info("watch cache: {} events of history since revision {}", history.size(), from);
   return Status();
 }
 

@@ -195,6 +195,7 @@ class WatchCache {
   KindState* StateFor(const api::KindInfo& kind) const;
   KindState* StateForKey(std::string_view key) const;
   Status Load();
+  Status LoadHistory(Revision at);
   void OnStoreEvents(std::vector<store::Event>&& events);
   void OnStoreError(const Status& status);
   void ApplyEvent(KindState* ks, store::Event&& ev);
