@@ -566,7 +566,7 @@ Json Schema::ToOpenApi() const {
       out["x-kubernetes-int-or-string"] = true;
       out["anyOf"] = Json::array({{{"type", "integer"}}, {{"type", "string"}}});
       out["pattern"] =
-          "^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$";
+          R"(^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$)";
       break;
     case Type::kIntOrString:
       out["x-kubernetes-int-or-string"] = true;

@@ -148,7 +148,8 @@ void Informer::Run() {
       watch_ = std::move(*w);
     }
     if (stop_) break;
-    watch_->Wait();
+    Status ended = watch_->Wait();
+    if (!ended.ok() && ended.code() == Code::kGone) expired = true;
     {
       std::lock_guard<std::mutex> l(mu_);
       watch_.reset();
