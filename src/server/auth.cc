@@ -82,6 +82,7 @@ Result<UserInfo> Authenticator::Authenticate(const http::Request& request) const
   if (!request.client_cert_cn.empty()) {
     UserInfo u;
     u.name = request.client_cert_cn;
+    u.groups = request.client_cert_groups;
     return u;
   }
   return Unauthorized("Unauthorized");

@@ -1,7 +1,6 @@
 // Authentication: bearer tokens from a static token file (kube's format:
 // "token,user,uid,\"group1,group2\""), and verified client certificates
-// (CN = user, O = groups are not parsed yet: the CN alone). Thread-safe after
-// construction.
+// (CN = user, O = groups). Thread-safe after construction.
 #pragma once
 
 #include <map>
