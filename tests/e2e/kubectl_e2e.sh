@@ -154,6 +154,73 @@ run_flows() {  # $1 = short version tag, $2 = kubectl binary, $3 = extra validat
   expect_out "delete -f" "deleted" "${kc[@]}" delete -f "$WORK/m2-$id.yaml" --ignore-not-found
 }
 
+# The same flows with lintel's own CLI, and interop with kubectl's apply
+# (both keep last-applied-configuration, so either can take over).
+run_lintel_flows() {
+  VERSION=lintel
+  local l=("$LINTEL") k=/usr/bin/kubectl id=lt
+  manifests "$id" 1 >"$WORK/m-$id.yaml"
+  manifests "$id" 2 >"$WORK/m2-$id.yaml"
+  expect_out "api-resources" "virtualmachines +vm,vms +lintel.dev/v1alpha1 +true +VirtualMachine" \
+    "${l[@]}" api-resources
+  expect_out "apply creates" "virtualmachine.lintel.dev/db-$id created" \
+    "${l[@]}" apply -f "$WORK/m-$id.yaml"
+  expect_out "apply again is unchanged" "virtualmachine.lintel.dev/db-$id unchanged" \
+    "${l[@]}" apply -f - <"$WORK/m-$id.yaml"
+  if [ -x "$k" ]; then
+    expect_out "kubectl apply of lintel's apply is unchanged" "db-$id unchanged" \
+      "$k" apply -f "$WORK/m-$id.yaml"
+  fi
+  expect_out "apply a change configures" "virtualmachine.lintel.dev/db-$id configured" \
+    "${l[@]}" apply -f "$WORK/m2-$id.yaml"
+  expect_out "get -o yaml shows the change" "^  cpu: 2$" "${l[@]}" get vm "db-$id" -o yaml
+  expect_out "get -o json" '"cpu": 2' "${l[@]}" get vm "db-$id" -o json
+  expect_out "get -o name" "^virtualmachine.lintel.dev/db-$id$" "${l[@]}" get vm "db-$id" -o name
+  expect_out "get -o wide" "NAME +PHASE +HOST +CPUS +MEMORY +IP +IMAGE" "${l[@]}" get vm -o wide
+  expect_out "get -l" "^db-$id " "${l[@]}" get vm -l "run=$id"
+  expect_out "get -A shows namespaces" "^default +db-$id " "${l[@]}" get vm -A
+  expect_out "get -n" "No resources found in kube-nowhere namespace" \
+    "${l[@]}" get vm -n kube-nowhere
+  expect_out "label" "labeled" "${l[@]}" label vm "db-$id" tier=data
+  expect_out "label is visible" "tier=data" "${l[@]}" get vm "db-$id" --show-labels
+  expect_out "annotate" "annotated" "${l[@]}" annotate vm "db-$id" owner=ops
+  expect_out "describe" "Annotations: +owner: ops" "${l[@]}" describe vm "db-$id"
+  expect_out "edit" "edited" env EDITOR="sed -i s/memory:\ 256Mi/memory:\ 512Mi/" \
+    "${l[@]}" edit vm "db-$id"
+  expect_out "edit took" "^  memory: 512Mi$" "${l[@]}" get vm "db-$id" -o yaml
+  expect_out "scale" "scaled" "${l[@]}" scale deploy "web-$id" --replicas=3
+  expect_out "scale took" "^  replicas: 3$" "${l[@]}" get deploy "web-$id" -o yaml
+
+  "${l[@]}" get vm "db-$id" -w >"$WORK/watch-$id.out" 2>&1 &
+  local watch_pid=$!
+  sleep 1
+  /usr/bin/kubectl patch vm "db-$id" --subresource=status --type=merge \
+    -p '{"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}}' \
+    >/dev/null 2>&1 || fail "status patch"
+  expect_out "wait for condition" "condition met" \
+    "${l[@]}" wait --for=condition=Ready "vm/db-$id" --timeout=20s
+  eventually 10 grep -q "Running" "$WORK/watch-$id.out" || fail "watch did not see Running"
+  kill "$watch_pid" 2>/dev/null
+  wait "$watch_pid" 2>/dev/null
+
+  sed 's/memory: 256Mi/memroy: 256Mi/' "$WORK/m-$id.yaml" >"$WORK/bad-$id.yaml"
+  expect_fail "unknown field (strict)" 'unknown field "spec.memroy"' \
+    "${l[@]}" apply -f "$WORK/bad-$id.yaml"
+  expect_fail "invalid name" 'metadata.name: Invalid value' \
+    "${l[@]}" create -f - <<<'{"apiVersion":"lintel.dev/v1alpha1","kind":"VirtualMachine","metadata":{"name":"Bad_Name"},"spec":{"cpu":1,"memory":"1Gi","image":"tiny"}}'
+  expect_fail "create of an existing object" 'AlreadyExists' \
+    "${l[@]}" create -f "$WORK/m2-$id.yaml"
+  expect_fail "not found" 'virtualmachines.lintel.dev "nope" not found' "${l[@]}" get vm nope
+  expect_fail "unknown kind" 'resource type "frobs"' "${l[@]}" get frobs
+  expect_out "cpu untouched by failures" "^  cpu: 2$" "${l[@]}" get vm "db-$id" -o yaml
+
+  expect_out "delete -l" "deleted" "${l[@]}" delete vm -l "run=$id"
+  expect_fail "deleted object is gone" "not found" "${l[@]}" get vm "db-$id"
+  expect_out "delete -f" "deleted" "${l[@]}" delete -f "$WORK/m2-$id.yaml" --ignore-not-found
+  expect_fail "deployment is gone" "not found" "${l[@]}" get deploy "web-$id"
+}
+run_lintel_flows
+
 for v in 27 28 29 30 31 32 33; do
   k=/usr/lib/google-cloud-sdk/bin/kubectl.1.$v
   [ -x "$k" ] || continue
