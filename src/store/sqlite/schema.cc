@@ -46,10 +46,8 @@ Status ConfigureWriter(Connection& conn, bool full_sync, size_t cache_kib) {
   std::string cache = "PRAGMA cache_size=-" + std::to_string(cache_kib);
   LINTEL_RETURN_IF_ERROR(conn.Exec(cache.c_str(), "set cache_size"));
   LINTEL_RETURN_IF_ERROR(conn.Exec("PRAGMA temp_store=MEMORY", "set temp_store"));
-  // Checkpoint (inline, after a commit) every 4096 pages (16 MiB) rather than
-  // SQLite's 1000: hot pages (kv leaves, meta) are copied once per checkpoint,
-  // and the database file is fsynced a quarter as often.
-  LINTEL_RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint=4096", "set wal_autocheckpoint"));
+  // Checkpoints run on the checkpointer's own thread (checkpointer.h).
+  LINTEL_RETURN_IF_ERROR(conn.Exec("PRAGMA wal_autocheckpoint=0", "set wal_autocheckpoint"));
   // After a checkpoint, truncate a WAL that grew during a burst back to 64 MiB.
   return conn.Exec("PRAGMA journal_size_limit=67108864", "set journal_size_limit");
 }

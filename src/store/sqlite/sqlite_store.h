@@ -41,6 +41,7 @@
 
 namespace lintel::store::sqlite {
 
+class Checkpointer;
 class LeaseTable;
 class ReaderPool;
 class WatchHub;
@@ -119,6 +120,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<LeaseTable> leases_;
   std::unique_ptr<ReaderPool> readers_;
   std::shared_ptr<WatchHub> hub_;  // shared with Watch handles, which may outlive us
+  std::unique_ptr<Checkpointer> checkpointer_;  // declared before writer_: outlives its hook
   std::unique_ptr<Writer> writer_;
 };
 
