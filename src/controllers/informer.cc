@@ -58,11 +58,34 @@ std::vector<Json> Informer::List() const {
   return out;
 }
 
+Json IdentityOnly(Json&& obj) {
+  if (!obj.is_object()) return std::move(obj);
+  Json out = Json::object();
+  for (const char* f : {"apiVersion", "kind"}) {
+    auto it = obj.find(f);
+    if (it != obj.end()) out[f] = std::move(*it);
+  }
+  auto meta = obj.find("metadata");
+  if (meta != obj.end() && meta->is_object()) {
+    Json& m = out["metadata"] = Json::object();
+    for (const char* f : {"name", "namespace", "uid", "resourceVersion", "ownerReferences",
+                          "finalizers", "deletionTimestamp"}) {
+      auto it = meta->find(f);
+      if (it != meta->end()) m[f] = std::move(*it);
+    }
+  }
+  return out;
+}
+
 Status Informer::ListOnce(std::string* rv) {
   auto list = client_->List(resource_, "", selectors_);
   if (!list.ok()) return list.error();
   std::map<std::string, Json> fresh;
-  for (auto& item : (*list)["items"]) fresh[KeyOf(item)] = item;
+  for (auto& item : (*list)["items"]) {
+    Json obj = handlers_.transform ? handlers_.transform(std::move(item)) : std::move(item);
+    std::string key = KeyOf(obj);
+    fresh[key] = std::move(obj);
+  }
   std::map<std::string, Json> old;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -115,6 +138,7 @@ void Informer::Run() {
       const Json& new_rv = api::At(ev.object, "/metadata/resourceVersion");
       if (new_rv.is_string()) rv = new_rv.get<std::string>();
       if (ev.type == "BOOKMARK") return;
+      if (handlers_.transform) ev.object = handlers_.transform(std::move(ev.object));
       std::string key = KeyOf(ev.object);
       std::optional<Json> prev;
       {

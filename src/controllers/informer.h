@@ -25,7 +25,16 @@ struct InformerHandlers {
   std::function<void(const Json& obj)> on_add;
   std::function<void(const Json& old_obj, const Json& obj)> on_update;
   std::function<void(const Json& obj)> on_delete;
+  // Applied to every object before it is kept or handed to the handlers
+  // (client-go's SetTransform): a controller that needs only metadata keeps
+  // only metadata, so a large estate does not cost a full copy per informer.
+  std::function<Json(Json&&)> transform;
 };
+
+// A transform keeping apiVersion, kind and the metadata a controller that
+// tracks identity and ownership needs (name, namespace, uid, resourceVersion,
+// ownerReferences, finalizers, deletionTimestamp).
+Json IdentityOnly(Json&& obj);
 
 class Informer {
  public:
