@@ -35,6 +35,7 @@ struct Config {
   std::string work;
   std::string report;
   std::string perf_dir;
+  size_t creates = 0;  // overrides the closed-loop create count
 };
 
 struct Sizes {
@@ -102,7 +103,8 @@ size_t RaiseFdLimit() {
 }
 
 int Run(const Config& cfg) {
-  const Sizes sz = SizesFor(cfg.quick);
+  Sizes sz = SizesFor(cfg.quick);
+  if (cfg.creates) sz.closed_total = cfg.creates;
   Report r;
   int failures = 0;
   std::filesystem::create_directories(cfg.work);
@@ -159,12 +161,14 @@ int Run(const Config& cfg) {
 
   // ---- 2. Closed-loop creates ----
   auto cpu0 = srv.Stats();
+  const double self0 = SelfCpuSeconds();
   CreateRun closed;
   {
     PerfRecording perf(srv.pid(), cfg.perf_dir.empty() ? "" : cfg.perf_dir + "/create.data");
     closed = CreateClosedLoop(http_opts, "bench", "vm", sz.closed_total, sz.closed_threads);
   }
   auto cpu1 = srv.Stats();
+  const double client_cpu = SelfCpuSeconds() - self0;
   failures += Failed("closed-loop creates", closed.failed, closed.first_error);
   const double create_rate = closed.seconds > 0 ? closed.ok / closed.seconds : 0;
   const double server_cpu =
@@ -181,6 +185,8 @@ int Run(const Config& cfg) {
          Fmt("%.2f", create_rate / raw64->median_rows_per_sec) + "x |");
   r.Line("| server CPU per create | " +
          Fmt("%.0f", closed.ok ? server_cpu / closed.ok * 1e6 : 0) + " µs |");
+  r.Line("| load generator CPU per create (same 2 cores) | " +
+         Fmt("%.0f", closed.ok ? client_cpu / closed.ok * 1e6 : 0) + " µs |");
   r.Line("");
   r.Line("| latency (ms) | n | p50 | p90 | p99 | p99.9 | max |");
   r.Line("|---|---|---|---|---|---|---|");
@@ -304,31 +310,49 @@ int Run(const Config& cfg) {
     r.Line("");
   }
 
-  // ---- 6. Memory per 100k objects ----
+  const double json_bytes =
+      full.items ? static_cast<double>(full.bytes) / full.latency_ms.size() / full.items : 0;
+  srv.Stop();
+
+  // ---- 6. Memory per stored object, in a fresh server ----
   {
-    size_t stored = closed.ok + open.ok + static_cast<size_t>(sz.watch_events);
-    size_t more = sz.memory_objects > stored ? sz.memory_objects - stored : 0;
-    CreateRun fill = CreateClosedLoop(http_opts, "fill", "vm", more, 32);
+    auto fresh = ServerProcess::Start(cfg.lintel, cfg.work + "/server-memory",
+                                      std::chrono::seconds(60));
+    if (!fresh.ok()) {
+      std::cerr << "api_bench: " << fresh.error().ToString() << "\n";
+      return 1;
+    }
+    client::HttpClientOptions mo = (*fresh)->kubeconfig().ToHttpClientOptions();
+    auto mc = client::HttpClient::Create(mo);
+    if (!mc.ok() || !EnsureNamespace(**mc, "fill").ok()) {
+      std::cerr << "api_bench: memory phase: cannot reach the server\n";
+      return 1;
+    }
+    auto empty = (*fresh)->Stats();
+    CreateRun fill = CreateClosedLoop(mo, "fill", "vm", sz.memory_objects, 32);
     failures += Failed("fill", fill.failed, fill.first_error);
-    stored += fill.ok;
     // Let the watch cache's ring and the allocator settle.
     std::this_thread::sleep_for(std::chrono::seconds(2));
-    auto after = srv.Stats();
-    if (idle.ok() && after.ok()) {
-      double per_obj = static_cast<double>(after->rss_anon - idle->rss_anon) / stored;
-      r.Line("#### Memory");
+    auto after = (*fresh)->Stats();
+    if (empty.ok() && after.ok() && fill.ok) {
+      double per_obj = static_cast<double>(after->rss_anon - empty->rss_anon) / fill.ok;
+      r.Line("#### Memory (a fresh server, " + std::to_string(fill.ok) +
+             " VirtualMachines created by 32 clients)");
       r.Line("");
-      r.Line("With " + std::to_string(stored) + " VirtualMachines stored, the server's RSS is " +
-             Mib(after->rss) + " MiB (anonymous " + Mib(after->rss_anon) + " MiB; idle " +
-             Mib(idle->rss_anon) + " MiB): " + Fmt("%.2f", per_obj / 1024) +
-             " KiB per object, " + Fmt("%.0f", per_obj * 100000 / (1 << 20)) +
-             " MiB per 100,000 objects" +
-             (stored < 100000 ? " (extrapolated)." : "."));
+      r.Line("| measure | value |");
+      r.Line("|---|---|");
+      r.Line("| server RSS, empty / full | " + Mib(empty->rss) + " / " + Mib(after->rss) +
+             " MiB |");
+      r.Line("| anonymous memory per object | " + Fmt("%.2f", per_obj / 1024) + " KiB |");
+      r.Line("| the object's JSON, as served | " + Fmt("%.2f", json_bytes / 1024) + " KiB |");
+      r.Line("| beyond the JSON, per object | " + Fmt("%.2f", (per_obj - json_bytes) / 1024) +
+             " KiB |");
+      r.Line("| per 100,000 objects | " + Fmt("%.0f", per_obj * 100000 / (1 << 20)) + " MiB" +
+             (fill.ok < 100000 ? " (extrapolated)" : "") + " |");
       r.Line("");
     }
   }
 
-  srv.Stop();
   if (!cfg.report.empty()) {
     std::ofstream(cfg.report) << r.str();
   }
@@ -346,6 +370,7 @@ int main(int argc, char** argv) {
   app.add_option("--work", cfg.work, "Scratch directory (default: a new one under /tmp)");
   app.add_option("--report", cfg.report, "Also write the Markdown report here");
   app.add_option("--perf-dir", cfg.perf_dir, "perf record the create phase into this directory");
+  app.add_option("--creates", cfg.creates, "Closed-loop creates (default: 2000 quick, 20000)");
   CLI11_PARSE(app, argc, argv);
   bool made_work = false;
   if (cfg.work.empty()) {
