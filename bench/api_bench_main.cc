@@ -36,6 +36,7 @@ struct Config {
   std::string report;
   std::string perf_dir;
   size_t creates = 0;  // overrides the closed-loop create count
+  size_t objects = 0;  // overrides the memory phase's object count
 };
 
 struct Sizes {
@@ -105,6 +106,7 @@ size_t RaiseFdLimit() {
 int Run(const Config& cfg) {
   Sizes sz = SizesFor(cfg.quick);
   if (cfg.creates) sz.closed_total = cfg.creates;
+  if (cfg.objects) sz.memory_objects = cfg.objects;
   Report r;
   int failures = 0;
   std::filesystem::create_directories(cfg.work);
@@ -371,6 +373,7 @@ int main(int argc, char** argv) {
   app.add_option("--report", cfg.report, "Also write the Markdown report here");
   app.add_option("--perf-dir", cfg.perf_dir, "perf record the create phase into this directory");
   app.add_option("--creates", cfg.creates, "Closed-loop creates (default: 2000 quick, 20000)");
+  app.add_option("--objects", cfg.objects, "Objects in the memory phase (5000 quick, 100000)");
   CLI11_PARSE(app, argc, argv);
   bool made_work = false;
   if (cfg.work.empty()) {

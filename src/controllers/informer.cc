@@ -58,6 +58,15 @@ std::vector<Json> Informer::List() const {
   return out;
 }
 
+Json Informer::Stub(const Json& obj) {
+  Json meta = Json::object();
+  const Json& m = api::At(obj, "/metadata");
+  for (const char* f : {"uid", "name", "namespace"}) {
+    if (m.is_object() && m.contains(f)) meta[f] = m[f];
+  }
+  return Json{{"metadata", std::move(meta)}};
+}
+
 Json IdentityOnly(Json&& obj) {
   if (!obj.is_object()) return std::move(obj);
   Json out = Json::object();
@@ -90,7 +99,11 @@ Status Informer::ListOnce(std::string* rv) {
   {
     std::lock_guard<std::mutex> l(mu_);
     old.swap(objects_);
-    objects_ = fresh;
+    if (handlers_.keep_objects) {
+      objects_ = fresh;
+    } else {
+      for (const auto& [k, v] : fresh) objects_.emplace_hint(objects_.end(), k, Stub(v));
+    }
   }
   for (const auto& [k, v] : fresh) {
     auto it = old.find(k);
@@ -148,7 +161,7 @@ void Informer::Run() {
         if (ev.type == "DELETED") {
           objects_.erase(key);
         } else {
-          objects_[key] = ev.object;
+          objects_[key] = handlers_.keep_objects ? ev.object : Stub(ev.object);
         }
       }
       if (ev.type == "DELETED") {

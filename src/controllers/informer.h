@@ -29,6 +29,11 @@ struct InformerHandlers {
   // (client-go's SetTransform): a controller that needs only metadata keeps
   // only metadata, so a large estate does not cost a full copy per informer.
   std::function<Json(Json&&)> transform;
+  // False: the local copy keeps only each object's identity
+  // ({metadata: {uid, name, namespace}}), which is also what on_update gets as
+  // the old object and on_delete after a relist, for controllers that keep an
+  // index of their own (the GC's graph). Get and List return those stubs.
+  bool keep_objects = true;
 };
 
 // A transform keeping apiVersion, kind and the metadata a controller that
@@ -52,6 +57,8 @@ class Informer {
   std::vector<Json> List() const;
 
   static std::string KeyOf(const Json& obj);
+  // {metadata: {uid, name, namespace}} of `obj`.
+  static Json Stub(const Json& obj);
 
  private:
   void Run();

@@ -59,6 +59,7 @@ Status GarbageCollector::Start() {
     h.on_update = [this, kind](const Json&, const Json& o) { Upsert(kind, o); };
     h.on_delete = [this](const Json& o) { Remove(o); };
     h.transform = IdentityOnly;  // the GC needs identity and ownership only
+    h.keep_objects = false;      // and keeps its own graph (nodes_)
     informers_.push_back(std::make_unique<Informer>(client_, ResourceOf(k), std::move(h)));
     informers_.back()->Start();
   }

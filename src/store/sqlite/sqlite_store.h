@@ -55,8 +55,10 @@ struct Options {
   Clock* clock = &Clock::Real();  // lease deadlines; not owned, must outlive the store
   // Most writes applied in one transaction.
   size_t max_batch = 1024;
-  // Page-cache budget shared by all connections (half for the writer).
-  size_t cache_bytes = size_t{64} << 20;
+  // Page-cache budget shared by all connections (half for the writer). The API
+  // server reads through its watch cache, so the store's cache mostly holds
+  // b-tree interior pages: 16 MiB covers millions of keys.
+  size_t cache_bytes = size_t{16} << 20;
   // How often (real time) the writer looks for expired leases.
   std::chrono::milliseconds lease_sweep_interval{500};
   // Read connections; readers beyond this wait for a free one.
