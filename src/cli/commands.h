@@ -28,6 +28,7 @@ using Runner = std::function<int()>;
 
 // Each Add* registers a subcommand and sets *run when it is chosen.
 void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddVersionCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // Client verbs (get, describe, apply, create, delete, edit, label, ...).
 void AddClientCommands(CLI::App& app, GlobalOptions& g, Runner* run);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   lintel::cli::Runner run;
   lintel::cli::AddServerCommand(app, g, &run);
+  lintel::cli::AddAgentCommand(app, g, &run);
   lintel::cli::AddVersionCommand(app, g, &run);
   lintel::cli::AddClientCommands(app, g, &run);
   try {

@@ -1,0 +1,257 @@
+// lintel agent: the host agent. With --driver=fake --hosts N it runs N hollow
+// hosts in one process (a test double for the control plane).
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include "agent/agent.h"
+#include "agent/hollow.h"
+#include "apimachinery/names.h"
+#include "apimachinery/quantity.h"
+#include "cli/commands.h"
+#include "cli/text.h"
+#include "client/kubeconfig.h"
+#include "client/rest_client.h"
+#include "common/fs.h"
+#include "drivers/fake/fake_driver.h"
+
+namespace lintel::cli {
+
+namespace {
+
+struct AgentFlags {
+  std::string data_dir = "/var/lib/lintel/agent";
+  std::string driver = "fake";
+  std::string name;
+  int hosts = 1;
+  std::string name_prefix = "hollow-";
+  std::string cpu = "32";
+  std::string memory = "128Gi";
+  std::string pods = "110";
+  std::string vms = "64";
+  std::string accelerator = "kvm";
+  bool sandbox = false;
+  std::vector<std::string> labels;
+  std::string run_delay = "1s";
+  std::string heartbeat = "10s";
+  int writers = 8;
+  int driver_threads = 4;
+};
+
+std::string LocalHostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  std::string name(buf);
+  // Host names are DNS subdomains: lower case.
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// The first IPv4 address of an interface that is up and not loopback.
+std::string FirstInternalIp() {
+  struct ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string out;
+  for (auto* a = list; a && out.empty(); a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP)) continue;
+    char text[INET_ADDRSTRLEN] = {};
+    auto* in = reinterpret_cast<struct sockaddr_in*>(a->ifa_addr);
+    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) out = text;
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+Result<agent::HostConfig> BaseConfig(const AgentFlags& f) {
+  agent::HostConfig c;
+  for (const auto& [key, value] :
+       {std::pair{"cpu", f.cpu}, {"memory", f.memory}, {"pods", f.pods}, {"vms", f.vms}}) {
+    auto q = apimachinery::Quantity::Parse(value);
+    if (!q.ok()) return BadRequest(std::string("--") + key + " " + value + ": not a quantity");
+    c.capacity[key] = value;
+  }
+  for (const auto& l : f.labels) {
+    size_t eq = l.find('=');
+    if (eq == std::string::npos) return BadRequest("--label " + l + ": want KEY=VALUE");
+    std::string k = l.substr(0, eq), v = l.substr(eq + 1);
+    auto bad = apimachinery::IsQualifiedName(k);
+    if (bad.empty()) bad = apimachinery::IsValidLabelValue(v);
+    if (!bad.empty()) return BadRequest("--label " + l + ": " + bad.front());
+    c.labels[k] = v;
+  }
+  c.agent_version = LINTEL_VERSION;
+  return c;
+}
+
+// Holds an exclusive lock on DATA_DIR/agent.lock for the process's life, so
+// that two agents never share a data directory.
+Status LockDataDir(const std::string& dir) {
+  LINTEL_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  std::string path = dir + "/agent.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("open " + path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Unavailable("another lintel agent uses " + dir);
+  }
+  return Status();  // the descriptor stays open until exit
+}
+
+int RunAgent(const AgentFlags& f, const GlobalOptions& g) {
+  if (f.driver == "oci" || f.driver == "qemu" || f.driver == "sandbox") {
+    return Fail("driver " + f.driver + " is not built yet");
+  }
+  if (f.driver != "fake") return Fail("unknown driver " + f.driver + " (have: fake)");
+  if (f.hosts < 1) return Fail("--hosts must be at least 1");
+  if (f.writers < 1 || f.driver_threads < 1) {
+    return Fail("--writers and --driver-threads must be at least 1");
+  }
+  auto run_delay = ParseDuration(f.run_delay);
+  if (!run_delay.ok()) return Fail("--run-delay: " + run_delay.error().message());
+  auto heartbeat = ParseDuration(f.heartbeat);
+  if (!heartbeat.ok()) return Fail("--heartbeat: " + heartbeat.error().message());
+  if (*heartbeat < std::chrono::milliseconds(100)) return Fail("--heartbeat must be at least 100ms");
+  auto base = BaseConfig(f);
+  if (!base.ok()) return Fail(base.error().message());
+  std::string name = f.name.empty() ? LocalHostname() : f.name;
+  if (f.hosts == 1) {
+    if (auto bad = apimachinery::IsDns1123Subdomain(name); !bad.empty()) {
+      return Fail("host name \"" + name + "\": " + bad.front() + " (use --name)");
+    }
+  } else if (auto bad = apimachinery::IsDns1123Subdomain(agent::HollowHostName(f.name_prefix, 0));
+             !bad.empty()) {
+    return Fail("--name-prefix \"" + f.name_prefix + "\": " + bad.front());
+  }
+
+  auto config = client::LoadKubeconfig(g.kubeconfig, g.context);
+  if (!config.ok()) return Fail(config.error().message());
+  client::HttpClientOptions http = config->ToHttpClientOptions();
+  http.max_idle_connections = static_cast<size_t>(f.writers + f.driver_threads + 4);
+  http.request_timeout = std::chrono::seconds(30);
+  http.user_agent = "lintel-agent";
+  auto rest = client::RestClient::Create(std::move(http));
+  if (!rest.ok()) return Fail(rest.error().message());
+  if (Status s = LockDataDir(f.data_dir); !s.ok()) return Fail(s.message());
+
+  // Signals are handled by sigwait on this thread; block them everywhere.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  agent::AgentOptions ao;
+  ao.writers = f.writers;
+  ao.driver_threads = f.driver_threads;
+  ao.heartbeat = *heartbeat;
+  agent::Agent a(std::shared_ptr<client::Client>(std::move(*rest)), ao);
+  agent::HollowOptions ho;
+  ho.hosts = f.hosts;
+  ho.name_prefix = f.name_prefix;
+  ho.host = *base;
+  ho.fake.run_delay = *run_delay;
+  ho.fake.accelerator = f.accelerator;
+  ho.fake.sandbox = f.sandbox;
+  if (f.hosts == 1) {
+    agent::HostConfig c = *base;
+    c.name = name;
+    c.addresses = Json::array({{{"type", "Hostname"}, {"address", name}}});
+    if (std::string ip = FirstInternalIp(); !ip.empty()) {
+      c.addresses.push_back({{"type", "InternalIP"}, {"address", ip}});
+    }
+    a.AddHost(std::move(c), std::make_unique<drivers::fake::FakeDriver>(ho.fake),
+              std::make_unique<agent::MemoryHandleStore>());
+  } else {
+    agent::AddHollowHosts(a, ho);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  if (Status s = a.Start(); !s.ok()) return Fail(s.message());
+  *g.out << "lintel agent: " << f.hosts << (f.hosts == 1 ? " host (" + name + ")" : " hollow hosts")
+         << ", driver " << f.driver << ", server " << config->server << std::endl;
+
+  // Until SIGINT/SIGTERM: report registration once done, then what changed
+  // every 10 seconds.
+  bool announced = false;
+  agent::AgentStats last = a.stats();
+  auto last_at = std::chrono::steady_clock::now();
+  for (;;) {
+    struct timespec wait = {announced ? 10 : 0, announced ? 0 : 200'000'000};
+    int sig = sigtimedwait(&set, nullptr, &wait);
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("received signal {}, shutting down", sig);
+      break;
+    }
+    auto now = std::chrono::steady_clock::now();
+    agent::AgentStats s = a.stats();
+    if (!announced && s.registered == s.hosts) {
+      announced = true;
+      double secs = std::chrono::duration<double>(now - t0).count();
+      spdlog::info("agent: {} hosts registered in {:.2f}s", s.hosts, secs);
+    }
+    if (!announced || now - last_at < std::chrono::seconds(10)) continue;
+    double secs = std::chrono::duration<double>(now - last_at).count();
+    uint64_t writes = s.writer.succeeded - last.writer.succeeded;
+    if (writes > 0 || s.workloads != last.workloads) {
+      spdlog::info(
+          "agent: {} workloads; {} starts, {} recovers, {} stops, {} failed starts; {} writes "
+          "({:.0f}/s), {} coalesced, {} retried, {} dropped",
+          s.workloads, s.totals.starts - last.totals.starts,
+          s.totals.recovers - last.totals.recovers, s.totals.stops - last.totals.stops,
+          s.totals.start_failures - last.totals.start_failures, writes, writes / secs,
+          s.writer.coalesced - last.writer.coalesced, s.writer.retried - last.writer.retried,
+          s.writer.dropped - last.writer.dropped);
+    }
+    last = s;
+    last_at = now;
+  }
+  a.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
+  auto f = std::make_shared<AgentFlags>();
+  auto* cmd = app.add_subcommand(
+      "agent", "Run the host agent (--driver fake --hosts N: N hollow hosts in one process)");
+  cmd->add_option("--data-dir", f->data_dir, "Where the agent keeps its state")
+      ->capture_default_str();
+  cmd->add_option("--driver", f->driver, "fake (oci and qemu are not built yet)")
+      ->capture_default_str();
+  cmd->add_option("--name", f->name, "The Host's name (default: this machine's hostname)");
+  cmd->add_option("--hosts", f->hosts, "Hollow hosts to run (fake driver)")->capture_default_str();
+  cmd->add_option("--name-prefix", f->name_prefix, "Hollow hosts are PREFIX00000, PREFIX00001, ...")
+      ->capture_default_str();
+  cmd->add_option("--cpu", f->cpu, "CPU capacity")->capture_default_str();
+  cmd->add_option("--memory", f->memory, "Memory capacity")->capture_default_str();
+  cmd->add_option("--pods", f->pods, "Pod capacity")->capture_default_str();
+  cmd->add_option("--vms", f->vms, "VM capacity")->capture_default_str();
+  cmd->add_option("--accelerator", f->accelerator, "How VMs run here (fake driver)")
+      ->check(CLI::IsMember({"kvm", "tcg", "none"}))
+      ->capture_default_str();
+  cmd->add_flag("--sandbox", f->sandbox, "Accept isolation: vm Pods (fake driver)");
+  cmd->add_option("--label", f->labels, "A label for the Host, KEY=VALUE (repeatable)");
+  cmd->add_option("--run-delay", f->run_delay, "Fake driver: Starting to Running after this")
+      ->capture_default_str();
+  cmd->add_option("--heartbeat", f->heartbeat, "Heartbeat interval")->capture_default_str();
+  cmd->add_option("--writers", f->writers, "Status writer threads")->capture_default_str();
+  cmd->add_option("--driver-threads", f->driver_threads, "Driver pool threads")
+      ->capture_default_str();
+  cmd->callback([f, run, &g] { *run = [f, &g] { return RunAgent(*f, g); }; });
+}
+
+}  // namespace lintel::cli

@@ -1,0 +1,179 @@
+// Driver: turns a workload bound to this host (a Pod or a VirtualMachine) into
+// something running, and reports back (Nomad's task-driver idea). The agent
+// owns the loop (what should run here, what the API is told); a driver owns
+// one runtime (runc + conmon, QEMU, nothing at all for the fake one).
+//
+// A workload's life in a driver:
+//
+//        Start / Recover(adopt)
+//              │
+//              ▼
+//         ┌─────────┐  ready   ┌─────────┐  exits, or Stop(grace)   ┌────────┐
+//         │Starting │ ───────▶ │ Running │ ────────────────────────▶ │ Exited │
+//         └─────────┘          └─────────┘                           └────────┘
+//              │ could not start                                          │
+//              ▼                                                          │
+//         ┌─────────┐                                                     │
+//         │ Failed  │                Destroy (from any state) ◀───────────┘
+//         └─────────┘                  frees everything; the uid is unknown after
+//
+// Threading: every method is thread-safe and may block (Start while an image is
+// pulled, Stop for up to its grace); the agent calls them on its driver pool,
+// never two at once for one uid. State changes are reported to the Listener on
+// a thread of the driver's, never from inside a Driver call.
+//
+// Errors: NotFound for an unknown uid; NotSupported for an operation a driver
+// lacks; retryable errors (Unavailable, Timeout) are tried again by the agent,
+// any other error from Start fails the workload with that message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/status.h"
+
+namespace lintel::drivers {
+
+enum class WorkloadKind : uint8_t { kPod, kVirtualMachine };
+
+// What to run: the bound object, as the API has it.
+struct WorkloadSpec {
+  WorkloadKind kind = WorkloadKind::kPod;
+  std::string ns;
+  std::string name;
+  std::string uid;  // identifies the workload in every Driver call
+  std::map<std::string, std::string> annotations;
+  Json spec = Json::object();  // the object's spec (containers, cpu, memory, image, ...)
+};
+
+enum class RunState : uint8_t { kStarting, kRunning, kExited, kFailed };
+inline std::string_view RunStateName(RunState state) {
+  switch (state) {
+    case RunState::kStarting: return "Starting";
+    case RunState::kRunning: return "Running";
+    case RunState::kExited: return "Exited";
+    case RunState::kFailed: return "Failed";
+  }
+  return "";
+}
+
+// One container of a Pod.
+struct ContainerStatus {
+  std::string name;
+  std::string image;
+  RunState state = RunState::kStarting;
+  Clock::WallTime started_at{};
+  Clock::WallTime finished_at{};
+  int exit_code = 0;
+  int restart_count = 0;
+  std::string reason;  // Completed, Error, StartError, ...
+  std::string message;
+  bool operator==(const ContainerStatus&) const = default;
+};
+
+struct WorkloadStatus {
+  RunState state = RunState::kStarting;
+  Clock::WallTime started_at{};   // when it became Running
+  Clock::WallTime finished_at{};  // when it exited or failed
+  int exit_code = 0;
+  std::string reason;   // CamelCase, as Kubernetes reasons: Completed, Error, StartError
+  std::string message;  // for people
+  std::string accelerator;                  // VMs: "kvm" or "tcg", as running
+  std::vector<ContainerStatus> containers;  // Pods: one per container, in spec order
+  bool operator==(const WorkloadStatus&) const = default;
+};
+
+// What a driver can do. The agent reports it on the Host (status.runtime) and
+// the scheduler filters on it; nothing outside drivers/ branches on `name`.
+struct Capabilities {
+  std::string name;  // "fake", "oci", "qemu"
+  bool pods = false;
+  bool vms = false;
+  bool sandbox = false;              // Pods with isolation: vm
+  std::string accelerator = "none";  // how VMs run here: kvm, tcg or none
+  // Workloads keep running when the agent exits (conmon, detached QEMU), so
+  // the agent persists handles and re-adopts them with Recover.
+  bool outlives_agent = false;
+  bool logs = false;
+  bool exec = false;
+  bool console = false;
+  bool migrate = false;
+};
+
+// Versioned, opaque state for one started workload. Start returns it; the agent
+// persists it (when the driver's workloads outlive the agent) before it reports
+// the workload Running, and hands it back to Recover after a restart.
+struct Handle {
+  static constexpr int kVersion = 1;
+  int version = kVersion;
+  std::string driver;  // Capabilities::name of the driver that made it
+  std::string uid;
+  Json state = Json::object();  // the driver's own (pids, paths, sockets)
+};
+
+inline Json HandleToJson(const Handle& h) {
+  return {{"version", h.version}, {"driver", h.driver}, {"uid", h.uid}, {"state", h.state}};
+}
+inline Result<Handle> HandleFromJson(const Json& j) {
+  if (!j.is_object() || !j.contains("uid") || !j["uid"].is_string() || !j.contains("driver") ||
+      !j["driver"].is_string() || !j.contains("version") || !j["version"].is_number_integer()) {
+    return BadRequest("malformed driver handle");
+  }
+  Handle h;
+  h.version = j["version"].get<int>();
+  h.driver = j["driver"].get<std::string>();
+  h.uid = j["uid"].get<std::string>();
+  if (j.contains("state")) h.state = j["state"];
+  return h;
+}
+
+// Called after a workload's RunState changes (not for the state Start or
+// Recover leave it in: read that with StatusOf). Must not block for long and
+// must not call back into the driver.
+using Listener = std::function<void(const std::string& uid, const WorkloadStatus& status)>;
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  virtual Capabilities capabilities() const = 0;
+
+  // Where state changes go; set before the first Start or Recover. Once
+  // SetListener returns, the previous listener is not running and will not be
+  // called again (so SetListener({}) detaches an owner that is going away).
+  virtual void SetListener(Listener listener) = 0;
+
+  // Creates the workload and begins starting it; returns once it exists (its
+  // handle known), without waiting for Running. AlreadyExists if the uid runs
+  // here already. Any other error: it did not start and holds nothing.
+  virtual Result<Handle> Start(const WorkloadSpec& spec) = 0;
+
+  // Re-adopts a workload started by an earlier agent process, from its handle
+  // (or, when none was persisted, one with only driver and uid set). OK: it is
+  // known again, in whatever state it is in. NotFound: the runtime has no such
+  // workload any more; the agent starts it anew.
+  virtual Status Recover(const Handle& handle, const WorkloadSpec& spec) = 0;
+
+  // Asks the workload to stop, then kills it once `grace` has passed; returns
+  // when it has exited. The workload stays known (Exited) until Destroy.
+  virtual Status Stop(const std::string& uid, std::chrono::milliseconds grace) = 0;
+
+  // Kills the workload if it still runs and frees all it holds (disks of VMs
+  // excepted: they are the API's business). The uid is unknown afterwards.
+  virtual Status Destroy(const std::string& uid) = 0;
+
+  // The workload's current status; NotFound if unknown.
+  virtual Result<WorkloadStatus> StatusOf(const std::string& uid) const = 0;
+
+  // TODO(agent): logs, exec/console and migrate arrive with the oci and qemu
+  // drivers; a driver lacking them will answer NotSupported.
+};
+
+}  // namespace lintel::drivers

@@ -1,0 +1,134 @@
+#include "agent/workload_status.h"
+
+#include <gtest/gtest.h>
+
+#include "common/time_format.h"
+
+namespace lintel::agent {
+namespace {
+
+using drivers::ContainerStatus;
+using drivers::RunState;
+using drivers::WorkloadKind;
+using drivers::WorkloadStatus;
+
+Clock::WallTime T(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
+
+WorkloadStatus RunningPod() {
+  WorkloadStatus st;
+  st.state = RunState::kRunning;
+  st.started_at = T("2026-01-01T00:00:05Z");
+  ContainerStatus c;
+  c.name = "main";
+  c.image = "busybox";
+  c.state = RunState::kRunning;
+  c.started_at = st.started_at;
+  st.containers.push_back(c);
+  return st;
+}
+
+TEST(WorkloadStatusTest, NothingToReportWhileStarting) {
+  WorkloadStatus st;
+  EXPECT_FALSE(ReportFor(WorkloadKind::kPod, st).has_value());
+  EXPECT_FALSE(ReportFor(WorkloadKind::kVirtualMachine, st).has_value());
+}
+
+TEST(WorkloadStatusTest, RunningPod) {
+  auto r = ReportFor(WorkloadKind::kPod, RunningPod());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->phase, "Running");
+  EXPECT_TRUE(r->ready);
+  EXPECT_EQ(r->status, Json::parse(R"({
+    "phase": "Running", "startTime": "2026-01-01T00:00:05Z",
+    "containerStatuses": [{"name": "main", "image": "busybox", "ready": true, "started": true,
+                           "restartCount": 0,
+                           "state": {"running": {"startedAt": "2026-01-01T00:00:05Z"}}}]})"));
+  EXPECT_EQ(r->ready_condition, Json::parse(R"({"type": "Ready", "status": "True",
+                                                "lastTransitionTime": "2026-01-01T00:00:05Z"})"));
+}
+
+TEST(WorkloadStatusTest, RunningVm) {
+  WorkloadStatus st;
+  st.state = RunState::kRunning;
+  st.started_at = T("2026-01-01T00:00:05Z");
+  st.accelerator = "kvm";
+  auto r = ReportFor(WorkloadKind::kVirtualMachine, st);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, Json::parse(R"({"phase": "Running", "startTime": "2026-01-01T00:00:05Z",
+                                       "accelerator": "kvm"})"));
+  EXPECT_EQ(r->ready_condition["status"], "True");
+}
+
+TEST(WorkloadStatusTest, ExitedWorkloadsEndByExitCode) {
+  struct Case {
+    const char* name;
+    WorkloadKind kind;
+    int code;
+    const char* phase;
+  } cases[] = {
+      {"pod ok", WorkloadKind::kPod, 0, "Succeeded"},
+      {"pod failed", WorkloadKind::kPod, 2, "Failed"},
+      {"vm ok", WorkloadKind::kVirtualMachine, 0, "Stopped"},
+      {"vm failed", WorkloadKind::kVirtualMachine, 1, "Failed"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    WorkloadStatus st = RunningPod();
+    st.state = RunState::kExited;
+    st.exit_code = c.code;
+    st.reason = c.code == 0 ? "Completed" : "Error";
+    st.finished_at = T("2026-01-01T00:01:00Z");
+    st.containers[0].state = RunState::kExited;
+    st.containers[0].exit_code = c.code;
+    st.containers[0].finished_at = st.finished_at;
+    if (c.kind == WorkloadKind::kVirtualMachine) st.containers.clear();
+    auto r = ReportFor(c.kind, st);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->phase, c.phase);
+    EXPECT_FALSE(r->ready);
+    EXPECT_EQ(r->ready_condition["status"], "False");
+    EXPECT_EQ(r->ready_condition["lastTransitionTime"], "2026-01-01T00:01:00Z");
+    EXPECT_NE(r->digest, ReportFor(c.kind, RunningPod())->digest);
+    if (c.kind == WorkloadKind::kPod) {
+      const Json& t = r->status["containerStatuses"][0]["state"]["terminated"];
+      EXPECT_EQ(t["exitCode"], c.code);
+      EXPECT_EQ(t["startedAt"], "2026-01-01T00:00:05Z");
+      EXPECT_EQ(t["finishedAt"], "2026-01-01T00:01:00Z");
+      EXPECT_EQ(r->status["containerStatuses"][0]["ready"], false);
+    } else {
+      EXPECT_EQ(r->status["lastExitReason"], st.reason);
+    }
+  }
+}
+
+TEST(WorkloadStatusTest, StartFailure) {
+  drivers::WorkloadSpec spec;
+  spec.kind = WorkloadKind::kPod;
+  spec.spec = {{"containers", {{{"name", "main"}, {"image", "nope"}}}}};
+  WorkloadReport r =
+      StartFailedReport(WorkloadKind::kPod, spec, "image nope not found", T("2026-01-01T00:00:01Z"));
+  EXPECT_EQ(r.phase, "Failed");
+  EXPECT_EQ(r.status["reason"], "StartError");
+  EXPECT_EQ(r.status["message"], "image nope not found");
+  EXPECT_EQ(r.ready_condition["reason"], "StartError");
+  EXPECT_EQ(r.status["containerStatuses"][0]["state"]["terminated"]["exitCode"], 128);
+  EXPECT_FALSE(r.status.contains("startTime"));
+
+  spec.kind = WorkloadKind::kVirtualMachine;
+  WorkloadReport v = StartFailedReport(WorkloadKind::kVirtualMachine, spec, "no kvm",
+                                       T("2026-01-01T00:00:01Z"));
+  EXPECT_EQ(v.phase, "Failed");
+  EXPECT_EQ(v.status["lastExitReason"], "StartError: no kvm");
+}
+
+TEST(WorkloadStatusTest, TerminalPhases) {
+  EXPECT_TRUE(IsTerminalPhase(WorkloadKind::kPod, "Succeeded"));
+  EXPECT_TRUE(IsTerminalPhase(WorkloadKind::kPod, "Failed"));
+  EXPECT_FALSE(IsTerminalPhase(WorkloadKind::kPod, "Running"));
+  EXPECT_FALSE(IsTerminalPhase(WorkloadKind::kPod, "Stopped"));
+  EXPECT_TRUE(IsTerminalPhase(WorkloadKind::kVirtualMachine, "Stopped"));
+  EXPECT_FALSE(IsTerminalPhase(WorkloadKind::kVirtualMachine, "Scheduled"));
+}
+
+}  // namespace
+}  // namespace lintel::agent
