@@ -11,6 +11,7 @@
 #include "common/fs.h"
 #include "controllers/controller.h"
 #include "controllers/gc/garbage_collector.h"
+#include "controllers/hostlifecycle/host_lifecycle_controller.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "server/http/certs.h"
 #include "server/http/http_server.h"
@@ -174,6 +175,16 @@ Status ApiServer::Init() {
         client, resources_->registry()));
     controllers_.push_back(std::make_unique<controllers::NamespaceController>(
         client, resources_->registry()));
+    if (config_.run_scheduler) {
+      auto sched = std::make_unique<controllers::SchedulingController>(
+          client, resources_->registry(), config_.scheduling);
+      scheduler_ = sched.get();
+      controllers_.push_back(std::move(sched));
+      controllers::HostLifecycleOptions hl;
+      hl.grace = config_.host_grace;
+      hl.clock = config_.clock;
+      controllers_.push_back(std::make_unique<controllers::HostLifecycleController>(client, hl));
+    }
     for (auto& c : controllers_) {
       Status s = c->Start();
       if (!s.ok()) return s.Wrap("start controller " + c->name());

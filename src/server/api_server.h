@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "controllers/controller.h"
+#include "controllers/scheduling/scheduling_controller.h"
 #include "server/http/http_server.h"
 #include "server/api_handler.h"
 #include "server/auth.h"
@@ -49,6 +50,11 @@ struct ServerConfig {
   WatchCache::Options cache;
   Clock* clock = &Clock::Real();
   bool run_controllers = true;
+  // The scheduler and the host lifecycle controller (with run_controllers).
+  bool run_scheduler = true;
+  controllers::SchedulingOptions scheduling;
+  // A Host whose agent has not heartbeated for this long is marked NotReady.
+  std::chrono::seconds host_grace{40};
 };
 
 class ApiServer {
@@ -67,6 +73,8 @@ class ApiServer {
   WatchCache* cache() { return cache_.get(); }
   store::Store* store() { return store_.get(); }
   Metrics* metrics() { return &metrics_; }
+  // Null unless the scheduler runs.
+  controllers::SchedulingController* scheduler() { return scheduler_; }
 
  private:
   explicit ApiServer(ServerConfig config) : config_(std::move(config)) {}
@@ -84,6 +92,7 @@ class ApiServer {
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<http::HttpServer> http_;
   std::vector<std::unique_ptr<controllers::Controller>> controllers_;
+  controllers::SchedulingController* scheduler_ = nullptr;  // in controllers_
   uint16_t port_ = 0;
   std::string url_;
   std::string kubeconfig_path_;

@@ -55,6 +55,16 @@ KindInfo HostKind() {
                       {"sandbox", Bool().Doc("Can run isolation: vm Pods.")},
                   })},
       {"podCIDR", String().WithFormat(Format::kCidr).Doc("Address range for workloads here.")},
+      {"failover", Object({
+                       {"vmsCanRestart", Bool().Doc("Whether every VM here could restart on the "
+                                                    "remaining ready hosts.")},
+                       {"vms", Int().Doc("VMs on this host when checked.")},
+                       {"unplaced", Array(String()).Doc("VMs (namespace/name) without room "
+                                                        "elsewhere.")},
+                       {"message", String()},
+                       {"checkedAt", Time()},
+                   }).Doc("Failover capacity, computed by the scheduler: if this host fails, "
+                          "can its VMs restart elsewhere?")},
   });
   k.schema = ObjectSchema(spec, status);
   k.columns = {
@@ -68,6 +78,11 @@ KindInfo HostKind() {
       StringColumn("CPU", "/status/allocatable/cpu", "Allocatable CPU."),
       StringColumn("Memory", "/status/allocatable/memory", "Allocatable memory."),
       StringColumn("Accel", "/status/runtime/accelerator", "kvm or tcg."),
+      {"Failover", "string", "", "Whether its VMs could restart elsewhere.", 1,
+       [](const Json& o, auto) -> Json {
+         const Json& ok = At(o, "/status/failover/vmsCanRestart");
+         return ok.is_boolean() ? Json(ok.get<bool>() ? "OK" : "AtRisk") : Json("");
+       }},
       StringColumn("Kernel", "/status/runtime/kernel", "Kernel version.", 1),
       {"Address", "string", "", "The first address.", 1,
        [](const Json& o, auto) -> Json {
