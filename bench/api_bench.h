@@ -51,6 +51,11 @@ struct ProcStats {
   int threads = 0;
 };
 Result<ProcStats> ReadProcStats(pid_t pid);
+
+// Forks and execs args[0] with stdout and stderr appended to `log`, its
+// descriptor limit raised to the hard limit, and SIGTERM sent to it should
+// this process die. Returns the child's pid (-1 if fork failed).
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log);
 // This process's user + system CPU seconds.
 double SelfCpuSeconds();
 

@@ -16,8 +16,6 @@
 
 namespace lintel::bench {
 
-namespace {
-
 // Forks and execs argv[0] with stdout and stderr appended to `log`, the
 // descriptor limit raised to its hard limit, and SIGTERM sent to it should this
 // process die. Only async-signal-safe calls after fork.
@@ -47,6 +45,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
   ::execv(argv[0], argv.data());
   ::_exit(127);
 }
+
+namespace {
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
