@@ -44,6 +44,9 @@ void Checkpointer::Run() {
       cv_.wait(l, [this] { return wanted_ || closing_; });
       if (closing_) return;
     }
+    // A connection that has not read the database yet does not know it is in
+    // WAL mode, and its checkpoint is then a silent no-op: read the header.
+    (void)conn_->ExecText("PRAGMA schema_version", "read the schema version");
     int log_frames = 0;
     int copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(conn_->Handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
