@@ -282,7 +282,8 @@ double Percentile(const std::vector<int64_t>& sorted, double p) {
   if (sorted.empty()) {
     return 0;
   }
-  size_t i = std::min(sorted.size() - 1, static_cast<size_t>(p * (sorted.size() - 1) + 0.5));
+  const auto last = static_cast<double>(sorted.size() - 1);
+  size_t i = std::min(sorted.size() - 1, static_cast<size_t>(std::llround(p * last)));
   return static_cast<double>(sorted[i]);
 }
 
@@ -308,6 +309,7 @@ int64_t FirstFitDecreasing(const std::vector<HostInfo>& hosts,
   std::stable_sort(items.begin(), items.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<Resources> free;
+  free.reserve(order.size());
   for (size_t i : order) {
     free.push_back(hosts[i].allocatable);
   }
@@ -357,11 +359,13 @@ int64_t TrivialBound(const std::vector<HostInfo>& hosts,
     demand += Charge(w, Overcommit());
   }
   std::vector<Resources> caps;
+  caps.reserve(hosts.size());
   for (const HostInfo& h : hosts) {
     caps.push_back(h.allocatable);
   }
   auto needed = [&](auto field) {
     std::vector<int64_t> v;
+    v.reserve(caps.size());
     for (const Resources& r : caps) {
       v.push_back(r.*field);
     }

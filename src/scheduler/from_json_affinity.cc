@@ -15,7 +15,7 @@ std::string Index(const std::string& field, size_t i) {
 
 Result<SelectorOperator> HostOperator(const Json& op, std::string_view what,
                                       const std::string& field) {
-  static const std::pair<const char*, SelectorOperator> kOps[] = {
+  static constexpr std::pair<const char*, SelectorOperator> kOps[] = {
       {"In", SelectorOperator::kIn},          {"NotIn", SelectorOperator::kNotIn},
       {"Exists", SelectorOperator::kExists},  {"DoesNotExist", SelectorOperator::kDoesNotExist},
       {"Gt", SelectorOperator::kGreaterThan}, {"Lt", SelectorOperator::kLessThan},

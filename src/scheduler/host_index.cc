@@ -83,7 +83,7 @@ void HostIndex::Rebuild(std::span<const Entry> entries) {
   while (leaves_ < entries.size()) {
     leaves_ *= 2;
   }
-  nodes_.assign(2 * leaves_, Node());
+  nodes_.assign(size_t{2} * leaves_, Node());
   for (uint32_t pos = 0; pos < order.size(); ++pos) {
     const Entry& e = entries[order[pos]];
     host_at_[pos] = e.id;
@@ -104,8 +104,8 @@ void HostIndex::Update(const Entry& entry) {
 }
 
 void HostIndex::Pull(uint32_t node) {
-  const Node& l = nodes_[2 * node];
-  const Node& r = nodes_[2 * node + 1];
+  const Node& l = nodes_[size_t{2} * node];
+  const Node& r = nodes_[size_t{2} * node + 1];
   Node& n = nodes_[node];
   n.cpu = std::max(l.cpu, r.cpu);
   n.emptiness = std::max(l.emptiness, r.emptiness);
