@@ -46,8 +46,8 @@ Agent::~Agent() {
 
 HostAgent* Agent::AddHost(HostConfig config, std::unique_ptr<drivers::Driver> driver,
                           std::unique_ptr<HandleStore> handles) {
-  auto h = std::make_unique<HostAgent>(std::move(config), std::move(driver), std::move(handles),
-                                       &ctx_);
+  auto h =
+      std::make_unique<HostAgent>(std::move(config), std::move(driver), std::move(handles), &ctx_);
   HostAgent* raw = h.get();
   by_name_[raw->name()] = raw;
   hosts_.push_back(std::move(h));
@@ -211,8 +211,8 @@ void Agent::HeartbeatLoop(Clock::MonoTime start) {
   // make a steady N/interval writes a second rather than bursts.
   const auto interval = options_.heartbeat;
   const int64_t n = static_cast<int64_t>(hosts_.size());
-  const auto tick = std::clamp(interval / 20, std::chrono::milliseconds(5),
-                               std::chrono::milliseconds(100));
+  const auto tick =
+      std::clamp(interval / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
   std::vector<Clock::MonoTime> due(hosts_.size());
   for (int64_t i = 0; i < n; ++i) due[i] = start + interval + interval * i / n;
   std::unique_lock<std::mutex> l(mu_);

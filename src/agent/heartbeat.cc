@@ -19,7 +19,8 @@ Json HostAgent::ReadyCondition(Clock::WallTime now) const {
 
 void HostAgent::SubmitHeartbeat() {
   if (!registered_) return;
-  ctx_->writer->Submit("host/" + name(), [this] { return Heartbeat(); }, Priority::kHigh);
+  ctx_->writer->Submit(
+      "host/" + name(), [this] { return Heartbeat(); }, Priority::kHigh);
 }
 
 Status HostAgent::Heartbeat() {

@@ -20,9 +20,8 @@ HostAgent::HostAgent(HostConfig config, std::unique_ptr<drivers::Driver> driver,
       handles_(std::move(handles)),
       caps_(driver_->capabilities()),
       ctx_(ctx) {
-  driver_->SetListener([this](const std::string& uid, const drivers::WorkloadStatus&) {
-    OnDriverChange(uid);
-  });
+  driver_->SetListener(
+      [this](const std::string& uid, const drivers::WorkloadStatus&) { OnDriverChange(uid); });
 }
 
 HostAgent::~HostAgent() { driver_->SetListener({}); }

@@ -50,7 +50,7 @@ struct HostConfig {
   std::map<std::string, std::string> labels;  // besides lintel.dev/hostname
   // Quantities: {"cpu": "32", "memory": "128Gi", "pods": "110", "vms": "64"}.
   Json capacity = Json::object();
-  Json allocatable;  // null: the capacity
+  Json allocatable;                // null: the capacity
   Json addresses = Json::array();  // [{"type": "Hostname", "address": NAME}, ...]
   std::string agent_version;
 };
@@ -126,7 +126,7 @@ class HostAgent {
     std::string reported;      // digest of the last report submitted ("" none)
     std::string reported_phase;
     std::string reported_ready;
-    bool confirmed = false;    // the API has since said what we reported
+    bool confirmed = false;  // the API has since said what we reported
   };
 
   // registration.cc / heartbeat.cc (writer threads)

@@ -90,7 +90,17 @@ void KeyedPool::Loop() {
       --e.delayed;
       Enqueue(key, e, e.high);
     }
-    std::deque<std::string>* q = !high_.empty() ? &high_ : (!normal_.empty() ? &normal_ : nullptr);
+    // High first, but every kHighBurst-th pick goes to a waiting normal key,
+    // so that a flood of high keys (10,000 hosts' heartbeats on a slow
+    // server) slows normal ones down without starving them.
+    std::deque<std::string>* q = nullptr;
+    if (!high_.empty() && (normal_.empty() || high_streak_ < kHighBurst)) {
+      q = &high_;
+      high_streak_ = normal_.empty() ? 0 : high_streak_ + 1;
+    } else if (!normal_.empty()) {
+      q = &normal_;
+      high_streak_ = 0;
+    }
     if (!q) {
       if (delayed_.empty()) {
         cv_.wait(l);

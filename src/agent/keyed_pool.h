@@ -1,7 +1,8 @@
 // KeyedPool: a bounded pool of threads that processes keys, each key by at
 // most one thread at a time, with coalescing (a key added while queued is
 // queued once; added while being processed, it runs once more afterwards),
-// two priorities, and delayed re-runs for back-off. It is the agent's
+// two priorities (high first, but at most three high keys in a row while a
+// normal one waits), and delayed re-runs for back-off. It is the agent's
 // workqueue: the driver pool reconciles workloads by uid on one, the status
 // writer runs writes on another.
 //
@@ -69,8 +70,10 @@ class KeyedPool {
   std::unordered_map<std::string, Entry> entries_ LINTEL_GUARDED_BY(mu_);
   std::deque<std::string> high_ LINTEL_GUARDED_BY(mu_);
   std::deque<std::string> normal_ LINTEL_GUARDED_BY(mu_);
-  std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_
-      LINTEL_GUARDED_BY(mu_);
+  std::multimap<std::chrono::steady_clock::time_point, std::string> delayed_ LINTEL_GUARDED_BY(mu_);
+  // High keys taken in a row while normal ones wait; see Loop.
+  static constexpr int kHighBurst = 3;
+  int high_streak_ LINTEL_GUARDED_BY(mu_) = 0;
   bool stop_ LINTEL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };

@@ -40,7 +40,8 @@ bool RecentlyReady(const Json& host, Clock::WallTime now, std::chrono::milliseco
 }  // namespace
 
 void HostAgent::SubmitRegistration() {
-  ctx_->writer->Submit("host/" + name(), [this] { return Register(); }, Priority::kHigh);
+  ctx_->writer->Submit(
+      "host/" + name(), [this] { return Register(); }, Priority::kHigh);
 }
 
 Json HostAgent::HostStatus(Clock::WallTime now) const {

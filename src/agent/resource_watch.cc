@@ -33,7 +33,9 @@ ResourceWatch::ResourceWatch(client::Client* client, client::Resource resource,
 
 ResourceWatch::~ResourceWatch() { Stop(); }
 
-void ResourceWatch::Start() { thread_ = std::thread([this] { Run(); }); }
+void ResourceWatch::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ResourceWatch::Stop() {
   stop_ = true;

@@ -148,8 +148,7 @@ Status WriteWorkloadStatus(client::Client& client, WorkloadStatusPatch p) {
     status["conditions"] = UpsertConditions(p.current_conditions, p.conditions);
     Json patch = {{"metadata", {{"resourceVersion", p.resource_version}}},
                   {"status", std::move(status)}};
-    auto r = client.Patch(p.resource, p.ns, p.name, client::PatchType::kMerge, patch, {},
-                          "status");
+    auto r = client.Patch(p.resource, p.ns, p.name, client::PatchType::kMerge, patch, {}, "status");
     if (r.ok()) return Status();
     if (r.error().code() == Code::kNotFound) return Status();
     if (r.error().code() != Code::kConflict) return r.error().Wrap("write status of " + what);

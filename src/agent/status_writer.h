@@ -5,8 +5,10 @@
 // writes a second), so writes are keyed and coalesced: a write submitted for a
 // key that already has one waiting replaces it, and one key is written by one
 // thread at a time, so each workload transition costs at most one write and a
-// newer state never loses to an older one. Host writes go first (a heartbeat
-// stuck behind a burst of workload writes would make the host NotReady).
+// newer state never loses to an older one. Host writes go first, three to
+// one while workload writes wait (a heartbeat stuck behind a burst of
+// workload writes would make the host NotReady; workload writes must still
+// move when 10,000 hosts' heartbeats outrun a slow server).
 // A write that fails with a retryable error (Unavailable, Timeout, Conflict,
 // TooManyRequests, Internal) runs again after a back-off (100ms doubling to
 // 10s) unless a newer one replaced it; other errors are logged and dropped.
@@ -77,12 +79,12 @@ struct WorkloadStatusPatch {
   client::Resource resource;
   std::string ns;
   std::string name;
-  std::string uid;   // the object written must still be this one
-  std::string host;  // ... and still bound here (status.host)
-  std::string resource_version;           // as last seen; "" reads it first
+  std::string uid;                          // the object written must still be this one
+  std::string host;                         // ... and still bound here (status.host)
+  std::string resource_version;             // as last seen; "" reads it first
   Json current_conditions = Json::array();  // status.conditions as last seen
-  Json status = Json::object();           // phase, startTime, containerStatuses, ...
-  Json conditions = Json::array();        // to upsert
+  Json status = Json::object();             // phase, startTime, containerStatuses, ...
+  Json conditions = Json::array();          // to upsert
 };
 
 // Writes `p`. On Conflict it re-reads the object and tries again (a few

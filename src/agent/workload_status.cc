@@ -75,13 +75,13 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
       } else {
         r.phase = st.exit_code == 0 ? "Stopped" : "Failed";
       }
-      r.ready_condition = Condition(false, pod ? "PodCompleted" : "Stopped", st.message,
-                                    st.finished_at);
+      r.ready_condition =
+          Condition(false, pod ? "PodCompleted" : "Stopped", st.message, st.finished_at);
       break;
     case RunState::kFailed:
       r.phase = "Failed";
-      r.ready_condition = Condition(false, st.reason.empty() ? "Failed" : st.reason, st.message,
-                                    st.finished_at);
+      r.ready_condition =
+          Condition(false, st.reason.empty() ? "Failed" : st.reason, st.message, st.finished_at);
       break;
   }
   r.digest = r.phase + "/" + st.reason + "/" + std::to_string(st.exit_code);

@@ -135,8 +135,9 @@ std::chrono::milliseconds HostAgent::StopWorkload(const std::string& uid, const 
     Status s = driver_->Stop(uid, std::chrono::seconds(w.grace_seconds));
     if (s.ok() || s.code() == Code::kNotFound) s = driver_->Destroy(uid);
     if (!s.ok() && s.code() != Code::kNotFound) {
-      spdlog::warn("agent: stop {} {}/{} on {}: {}", w.spec.kind == WorkloadKind::kPod ? "pod" : "vm",
-                   w.spec.ns, w.spec.name, name(), s.ToString());
+      spdlog::warn("agent: stop {} {}/{} on {}: {}",
+                   w.spec.kind == WorkloadKind::kPod ? "pod" : "vm", w.spec.ns, w.spec.name, name(),
+                   s.ToString());
       return Backoff(uid);
     }
     handles_->Delete(uid);
@@ -171,8 +172,7 @@ std::chrono::milliseconds HostAgent::StartWorkload(const std::string& uid, const
     if (s.ok()) {
       started = recovered = true;
     } else if (s.code() != Code::kNotFound) {
-      spdlog::warn("agent: recover {}/{} on {}: {}", w.spec.ns, w.spec.name, name(),
-                   s.ToString());
+      spdlog::warn("agent: recover {}/{} on {}: {}", w.spec.ns, w.spec.name, name(), s.ToString());
       if (s.retryable()) return Backoff(uid);
       // Unrecoverable handle: start it anew below.
     }

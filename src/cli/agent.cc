@@ -1,5 +1,7 @@
 // lintel agent: the host agent. With --driver=fake --hosts N it runs N hollow
 // hosts in one process (a test double for the control plane).
+#include "agent/agent.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -16,7 +18,6 @@
 #include <iostream>
 #include <memory>
 
-#include "agent/agent.h"
 #include "agent/hollow.h"
 #include "apimachinery/names.h"
 #include "apimachinery/quantity.h"
@@ -123,7 +124,8 @@ int RunAgent(const AgentFlags& f, const GlobalOptions& g) {
   if (!run_delay.ok()) return Fail("--run-delay: " + run_delay.error().message());
   auto heartbeat = ParseDuration(f.heartbeat);
   if (!heartbeat.ok()) return Fail("--heartbeat: " + heartbeat.error().message());
-  if (*heartbeat < std::chrono::milliseconds(100)) return Fail("--heartbeat must be at least 100ms");
+  if (*heartbeat < std::chrono::milliseconds(100))
+    return Fail("--heartbeat must be at least 100ms");
   auto base = BaseConfig(f);
   if (!base.ok()) return Fail(base.error().message());
   std::string name = f.name.empty() ? LocalHostname() : f.name;

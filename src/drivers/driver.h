@@ -56,10 +56,14 @@ struct WorkloadSpec {
 enum class RunState : uint8_t { kStarting, kRunning, kExited, kFailed };
 inline std::string_view RunStateName(RunState state) {
   switch (state) {
-    case RunState::kStarting: return "Starting";
-    case RunState::kRunning: return "Running";
-    case RunState::kExited: return "Exited";
-    case RunState::kFailed: return "Failed";
+    case RunState::kStarting:
+      return "Starting";
+    case RunState::kRunning:
+      return "Running";
+    case RunState::kExited:
+      return "Exited";
+    case RunState::kFailed:
+      return "Failed";
   }
   return "";
 }
@@ -83,9 +87,9 @@ struct WorkloadStatus {
   Clock::WallTime started_at{};   // when it became Running
   Clock::WallTime finished_at{};  // when it exited or failed
   int exit_code = 0;
-  std::string reason;   // CamelCase, as Kubernetes reasons: Completed, Error, StartError
-  std::string message;  // for people
-  std::string accelerator;                  // VMs: "kvm" or "tcg", as running
+  std::string reason;       // CamelCase, as Kubernetes reasons: Completed, Error, StartError
+  std::string message;      // for people
+  std::string accelerator;  // VMs: "kvm" or "tcg", as running
   std::vector<ContainerStatus> containers;  // Pods: one per container, in spec order
   bool operator==(const WorkloadStatus&) const = default;
 };

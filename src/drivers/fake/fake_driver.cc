@@ -10,7 +10,9 @@ namespace lintel::drivers::fake {
 
 // ---- Timers ----------------------------------------------------------------
 
-Timers::Timers(Clock* clock) : clock_(clock) { thread_ = std::thread([this] { Run(); }); }
+Timers::Timers(Clock* clock) : clock_(clock) {
+  thread_ = std::thread([this] { Run(); });
+}
 
 Timers::~Timers() { Stop(); }
 

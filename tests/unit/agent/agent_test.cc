@@ -93,8 +93,8 @@ class AgentTest : public server::testing::ServerFixture {
   }
 
   Json CreatePod(const std::string& name, Json annotations = Json::object()) {
-    Json containers = Json::array({{{"name", "main"}, {"image", "busybox"}},
-                                   {{"name", "side"}, {"image", "nginx"}}});
+    Json containers = Json::array(
+        {{{"name", "main"}, {"image", "busybox"}}, {{"name", "side"}, {"image", "nginx"}}});
     Json pod = {{"apiVersion", "lintel.dev/v1alpha1"},
                 {"kind", "Pod"},
                 {"metadata", {{"name", name}, {"annotations", annotations}}},
@@ -112,12 +112,13 @@ class AgentTest : public server::testing::ServerFixture {
 
   // What the scheduler does: status.host and a Scheduled condition.
   void Bind(const client::Resource& r, const std::string& name, const std::string& host) {
-    Json patch = {{"status",
-                   {{"host", host},
-                    {"conditions", Json::array({{{"type", "Scheduled"},
-                                                 {"status", "True"},
-                                                 {"reason", "Scheduled"},
-                                                 {"lastTransitionTime", "2026-01-01T00:00:00Z"}}})}}}};
+    Json patch = {
+        {"status",
+         {{"host", host},
+          {"conditions", Json::array({{{"type", "Scheduled"},
+                                       {"status", "True"},
+                                       {"reason", "Scheduled"},
+                                       {"lastTransitionTime", "2026-01-01T00:00:00Z"}}})}}}};
     if (&r == &kVms) patch["status"]["phase"] = "Scheduled";
     auto p = client_->Patch(r, "default", name, client::PatchType::kMerge, patch, {}, "status");
     ASSERT_TRUE(p.ok()) << p.error().ToString();
@@ -140,16 +141,14 @@ TEST_F(AgentTest, HostsRegisterWithCapacityRuntimeAndReady) {
     SCOPED_TRACE(name);
     Json h = Get(kHosts, name);
     ASSERT_TRUE(h.is_object());
-    EXPECT_EQ(h["metadata"]["labels"],
-              Json({{"lintel.dev/hostname", name}, {"rack", "r1"}}));
+    EXPECT_EQ(h["metadata"]["labels"], Json({{"lintel.dev/hostname", name}, {"rack", "r1"}}));
     Json capacity = {{"cpu", "32"}, {"memory", "128Gi"}, {"pods", "110"}, {"vms", "64"}};
     EXPECT_EQ(h["status"]["capacity"], capacity);
     EXPECT_EQ(h["status"]["allocatable"], capacity);
-    EXPECT_EQ(h["status"]["runtime"],
-              Json({{"accelerator", "kvm"},
-                    {"sandbox", false},
-                    {"drivers", {"fake"}},
-                    {"agentVersion", "v0.0.0-test"}}));
+    EXPECT_EQ(h["status"]["runtime"], Json({{"accelerator", "kvm"},
+                                            {"sandbox", false},
+                                            {"drivers", {"fake"}},
+                                            {"agentVersion", "v0.0.0-test"}}));
     EXPECT_EQ(h["status"]["addresses"], Json::array({{{"type", "Hostname"}, {"address", name}}}));
     Json ready = ConditionOf(h, "Ready");
     EXPECT_EQ(ready["status"], "True");
@@ -192,7 +191,8 @@ TEST_F(AgentTest, HeartbeatReRegistersAHostDeletedUnderIt) {
   StartAgent({"h1"}, milliseconds(0), milliseconds(10'000));
   ASSERT_TRUE(client_->Delete(kHosts, "", "h1").ok());
   agent_clock_.Advance(std::chrono::seconds(10));
-  ASSERT_TRUE(Eventually([&] { return ConditionOf(Get(kHosts, "h1"), "Ready")["status"] == "True"; }));
+  ASSERT_TRUE(
+      Eventually([&] { return ConditionOf(Get(kHosts, "h1"), "Ready")["status"] == "True"; }));
   EXPECT_EQ(Get(kHosts, "h1")["status"]["capacity"]["cpu"], "32");
 }
 
@@ -331,9 +331,8 @@ TEST_F(AgentTest, RestartReadoptsWithoutStartingTwiceOrRewriting) {
   Bind(kPods, "late", "h1");
   StartAgent({"h1", "h2"});
   ASSERT_TRUE(Running(kPods, "late"));
-  ASSERT_TRUE(Eventually([&] {
-    return drivers_["h1"]->stats().recovers + drivers_["h2"]->stats().recovers == 6;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return drivers_["h1"]->stats().recovers + drivers_["h2"]->stats().recovers == 6; }));
   EXPECT_EQ(drivers_["h1"]->stats().starts + drivers_["h2"]->stats().starts, 1u);  // late only
   EXPECT_EQ(drivers_["h1"]->Workloads().size() + drivers_["h2"]->Workloads().size(), 7u);
   for (int i = 0; i < 5; ++i) {

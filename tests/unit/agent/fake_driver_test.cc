@@ -238,9 +238,10 @@ TEST_F(FakeDriverTest, RecoverAdoptsUnknownWorkloadsAsRunning) {
 }
 
 TEST_F(FakeDriverTest, ExitAfterAnnotationExitsWithTheCode) {
-  ASSERT_TRUE(driver_->Start(Pod("x", {{kRunDelayAnnotation, "0s"},
-                                       {kExitAfterAnnotation, "2s"},
-                                       {kExitCodeAnnotation, "3"}}))
+  ASSERT_TRUE(driver_
+                  ->Start(Pod("x", {{kRunDelayAnnotation, "0s"},
+                                    {kExitAfterAnnotation, "2s"},
+                                    {kExitCodeAnnotation, "3"}}))
                   .ok());
   ASSERT_TRUE(Eventually([&] { return rec_.size() == 1; }));
   clock_.Advance(milliseconds(2000));
@@ -284,9 +285,16 @@ TEST(FakeDurationTest, Parses) {
     const char* text;
     std::optional<milliseconds> want;
   } cases[] = {
-      {"500ms", milliseconds(500)}, {"2s", milliseconds(2000)}, {"1.5m", milliseconds(90'000)},
-      {"1h", milliseconds(3'600'000)}, {"3", milliseconds(3000)}, {"0", milliseconds(0)},
-      {"", std::nullopt}, {"s", std::nullopt}, {"5d", std::nullopt}, {"-1s", std::nullopt},
+      {"500ms", milliseconds(500)},
+      {"2s", milliseconds(2000)},
+      {"1.5m", milliseconds(90'000)},
+      {"1h", milliseconds(3'600'000)},
+      {"3", milliseconds(3000)},
+      {"0", milliseconds(0)},
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"5d", std::nullopt},
+      {"-1s", std::nullopt},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);

@@ -98,6 +98,28 @@ TEST(KeyedPoolTest, RetriesAfterTheDelayAndServesHighPriorityFirst) {
   EXPECT_EQ(order, (std::vector<std::string>{"retry", "retry", "retry"}));
 }
 
+TEST(KeyedPoolTest, AFloodOfHighKeysDoesNotStarveNormalOnes) {
+  std::mutex mu;
+  std::string order;
+  Gate gate;
+  KeyedPool pool("test", 1, [&](const std::string& key) {
+    if (key == "block") gate.Wait();
+    std::lock_guard<std::mutex> l(mu);
+    order += key[0];
+    return std::chrono::milliseconds(0);
+  });
+  pool.Start();
+  pool.Add("block");
+  ASSERT_TRUE(Eventually([&] { return gate.waiting() == 1; }));
+  for (int i = 0; i < 8; ++i) pool.Add("h" + std::to_string(i), Priority::kHigh);
+  pool.Add("n0");
+  pool.Add("n1");
+  gate.Open();
+  ASSERT_TRUE(Eventually([&] { return pool.Size() == 0; }));
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_EQ(order, "bhhhnhhhnhh");
+}
+
 TEST(StatusWriterTest, CoalescesWritesForOneKey) {
   StatusWriter w(2);
   w.Start();
@@ -133,9 +155,7 @@ TEST(StatusWriterTest, RetriesRetryableErrorsAndDropsOthers) {
   StatusWriter w(1);
   w.Start();
   std::atomic<int> tries{0}, invalid_tries{0};
-  w.Submit("retry", [&] {
-    return ++tries < 3 ? Unavailable("server restarting") : Status();
-  });
+  w.Submit("retry", [&] { return ++tries < 3 ? Unavailable("server restarting") : Status(); });
   w.Submit("conflict", [&, n = std::make_shared<int>(0)] {
     return ++*n < 2 ? Conflict("changed meanwhile") : Status();
   });
@@ -185,15 +205,18 @@ TEST(UpsertConditionsTest, ReplacesByTypeAndKeepsTransitionTimes) {
       {"same status keeps the old transition time",
        {{"type", "Ready"}, {"status", "True"}, {"reason", "R"}, {"lastTransitionTime", "T9"}},
        Json::array({current[0],
-                    {{"type", "Ready"}, {"status", "True"}, {"reason", "R"},
+                    {{"type", "Ready"},
+                     {"status", "True"},
+                     {"reason", "R"},
                      {"lastTransitionTime", "T1"}}})},
       {"new status takes the new time",
        {{"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", "T9"}},
-       Json::array({current[0],
-                    {{"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", "T9"}}})},
+       Json::array(
+           {current[0], {{"type", "Ready"}, {"status", "False"}, {"lastTransitionTime", "T9"}}})},
       {"new type is appended",
        {{"type", "Other"}, {"status", "True"}, {"lastTransitionTime", "T9"}},
-       Json::array({current[0], current[1],
+       Json::array({current[0],
+                    current[1],
                     {{"type", "Other"}, {"status", "True"}, {"lastTransitionTime", "T9"}}})},
   };
   for (const auto& c : cases) {

@@ -105,8 +105,8 @@ TEST(WorkloadStatusTest, StartFailure) {
   drivers::WorkloadSpec spec;
   spec.kind = WorkloadKind::kPod;
   spec.spec = {{"containers", {{{"name", "main"}, {"image", "nope"}}}}};
-  WorkloadReport r =
-      StartFailedReport(WorkloadKind::kPod, spec, "image nope not found", T("2026-01-01T00:00:01Z"));
+  WorkloadReport r = StartFailedReport(WorkloadKind::kPod, spec, "image nope not found",
+                                       T("2026-01-01T00:00:01Z"));
   EXPECT_EQ(r.phase, "Failed");
   EXPECT_EQ(r.status["reason"], "StartError");
   EXPECT_EQ(r.status["message"], "image nope not found");
@@ -115,8 +115,8 @@ TEST(WorkloadStatusTest, StartFailure) {
   EXPECT_FALSE(r.status.contains("startTime"));
 
   spec.kind = WorkloadKind::kVirtualMachine;
-  WorkloadReport v = StartFailedReport(WorkloadKind::kVirtualMachine, spec, "no kvm",
-                                       T("2026-01-01T00:00:01Z"));
+  WorkloadReport v =
+      StartFailedReport(WorkloadKind::kVirtualMachine, spec, "no kvm", T("2026-01-01T00:00:01Z"));
   EXPECT_EQ(v.phase, "Failed");
   EXPECT_EQ(v.status["lastExitReason"], "StartError: no kvm");
 }
