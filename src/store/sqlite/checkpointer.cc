@@ -63,8 +63,22 @@ void Checkpointer::Run() {
 
 namespace {
 
-int WalHook(void* arg, sqlite3*, const char*, int pages) {
-  static_cast<Checkpointer*>(arg)->OnCommit(pages);
+int WalHook(void* arg, sqlite3* db, const char*, int pages) {
+  auto* cp = static_cast<Checkpointer*>(arg);
+  cp->OnCommit(pages);
+  // Under steady writes and reads a passive round seldom leaves nothing behind
+  // (some reader always holds a recent snapshot), so SQLite never restarts the
+  // WAL and it grows by every byte written. Past four thresholds the writer
+  // restarts it itself, between two commits: it waits for the frames the
+  // checkpointer has not copied yet and for the reads of the moment. (From the
+  // checkpointer's thread a restart would first have to win the write lock
+  // from a writer that is hardly ever idle.)
+  if (pages >= cp->restart_pages()) {
+    int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("sqlite: WAL restart: {}", sqlite3_errmsg(db));
+    }
+  }
   return SQLITE_OK;
 }
 

@@ -38,6 +38,8 @@ class Checkpointer {
   void OnCommit(int wal_pages);
   // Checkpoints done so far (for tests and metrics).
   uint64_t rounds() const;
+  // WAL length at which the writer restarts the WAL itself (InstallWalHook).
+  int restart_pages() const { return 4 * threshold_pages_; }
 
  private:
   void Run();
@@ -53,7 +55,9 @@ class Checkpointer {
 };
 
 // Installs the wal hook on the writer's connection that feeds `cp` and turns
-// SQLite's inline autocheckpoint off. `cp` must outlive the hook (Close the
+// SQLite's inline autocheckpoint off. Past cp->restart_pages() the hook
+// restarts the WAL on the writer's connection (a passive checkpoint never
+// completes while writes and reads keep coming). `cp` must outlive the hook (Close the
 // writer's connection first, or call again with nullptr).
 void InstallWalHook(Connection& writer, Checkpointer* cp);
 

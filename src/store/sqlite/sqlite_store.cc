@@ -123,14 +123,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(Options options) {
   store->hub_ = std::make_shared<WatchHub>(*store->readers_, o.watch_buffer_limit, state->revision,
                                            state->compacted);
   store->hub_->Start();
-  // Checkpoints run beside the writer (checkpointer.h), every 4096 pages
-  // (16 MiB) of WAL: hot pages are copied once per round and the database file
-  // is fsynced a quarter as often as with SQLite's default of 1000.
+  // Checkpoints run beside the writer (checkpointer.h).
   Result<std::unique_ptr<Connection>> cp_conn = Connection::Open(o.path, /*create=*/false, o.vfs);
   if (!cp_conn.ok()) {
     return cp_conn.error().Wrap(context);
   }
-  store->checkpointer_ = std::make_unique<Checkpointer>(std::move(*cp_conn), 4096);
+  store->checkpointer_ = std::make_unique<Checkpointer>(std::move(*cp_conn), o.checkpoint_pages);
   store->checkpointer_->Start();
   InstallWalHook(**conn, store->checkpointer_.get());
   Writer::Config config;

@@ -65,6 +65,11 @@ struct Options {
   size_t max_readers = 8;
   // Events buffered for one watch before it is ended with Unavailable.
   size_t watch_buffer_limit = 10000;
+  // WAL pages (4 KiB) after which the checkpointer copies the WAL into the
+  // database file (checkpointer.h). 4096 = 16 MiB: hot pages are copied once
+  // per round, and the database file is fsynced a quarter as often as with
+  // SQLite's default of 1000.
+  int checkpoint_pages = 4096;
   // SQLite VFS name; empty = the default. Tests inject I/O faults with it.
   // With Sync::kFull the writer's connection wraps it (coalescing_vfs.h).
   std::string vfs;
