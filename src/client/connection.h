@@ -88,6 +88,12 @@ struct Connection {
   }
 };
 
+// Reads the next piece of a response body into `buf` (at most `size` bytes),
+// under the connection's current deadline; sets *n to the bytes read. A full
+// buffer is not an error.
+boost::system::error_code ReadBodySome(Connection& conn, BodyParser& parser, char* buf,
+                                       size_t size, size_t* n);
+
 // Copies response header fields.
 void CopyHeaders(const boost::beast::http::fields& fields, HttpHeaders* out);
 

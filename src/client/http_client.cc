@@ -37,6 +37,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr uint32_t kMaxResponseHeaderBytes = 1 << 20;
 constexpr size_t kErrorBodyReadSize = 16384;
+constexpr size_t kSinkReadSize = 1 << 17;
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -89,6 +90,9 @@ class HttpClient::Impl {
   Result<StreamResponse> DoStream(std::string_view method, std::string_view target,
                                   const HttpHeaders& headers, std::string_view body,
                                   std::function<bool(std::string_view)> on_line);
+  Result<HttpResponse> DoToSink(std::string_view method, std::string_view target,
+                                const HttpHeaders& headers, std::string_view body,
+                                const std::function<Status(std::string_view)>& on_data);
   const HttpClientOptions& options() const { return options_; }
   size_t IdleConnections() const {
     std::lock_guard lock(mu_);
@@ -96,6 +100,17 @@ class HttpClient::Impl {
   }
 
  private:
+  // A response whose head has been read. A non-2xx body has been read into
+  // error_body (and conn is null); a 2xx body is still on conn.
+  struct Opened {
+    int status = 0;
+    HttpHeaders headers;
+    std::string error_body;
+    std::unique_ptr<Connection> conn;
+    std::unique_ptr<BodyParser> parser;
+  };
+  Result<Opened> OpenResponse(std::string_view method, std::string_view target,
+                              const HttpHeaders& headers, std::string_view body);
   Result<std::string> FormatRequest(std::string_view method, std::string_view target,
                                     const HttpHeaders& headers, std::string_view body) const;
   // A pooled live connection (reused = true) or a new one.
@@ -379,9 +394,10 @@ Result<HttpResponse> HttpClient::Impl::Do(std::string_view method, std::string_v
   }
 }
 
-Result<StreamResponse> HttpClient::Impl::DoStream(std::string_view method, std::string_view target,
-                                                  const HttpHeaders& headers, std::string_view body,
-                                                  std::function<bool(std::string_view)> on_line) {
+Result<HttpClient::Impl::Opened> HttpClient::Impl::OpenResponse(std::string_view method,
+                                                                std::string_view target,
+                                                                const HttpHeaders& headers,
+                                                                std::string_view body) {
   LINTEL_ASSIGN_OR_RETURN(std::string head, FormatRequest(method, target, headers, body));
   auto deadline = DeadlineAfter(options_.request_timeout);
   for (int attempt = 0;; ++attempt) {
@@ -412,43 +428,84 @@ Result<StreamResponse> HttpClient::Impl::DoStream(std::string_view method, std::
                                                     : Error("read response", ec, conn.get());
       return s.Wrap(Describe(method, target));
     }
-    StreamResponse out;
+    Opened out;
     out.status = static_cast<int>(parser->get().result_int());
     CopyHeaders(parser->get(), &out.headers);
     if (out.status < 200 || out.status > 299) {
       // An error: read the (small) body now, under the same deadline.
       std::vector<char> buf(kErrorBodyReadSize);
       while (!parser->is_done()) {
-        auto& b = parser->get().body();
-        b.data = buf.data();
-        b.size = buf.size();
-        ec = conn->With([&](auto& stream) {
-          return conn->Run([&](auto handler) {
-            bhttp::async_read_some(stream, conn->buffer, *parser, std::move(handler));
-          });
-        });
-        if (ec == bhttp::error::need_buffer) {
-          ec = {};
-        }
-        out.body.append(buf.data(), buf.size() - parser->get().body().size);
+        size_t n = 0;
+        ec = ReadBodySome(*conn, *parser, buf.data(), buf.size(), &n);
+        out.error_body.append(buf.data(), n);
         if (ec) {
           return Error("read response", ec, conn.get()).Wrap(Describe(method, target));
         }
-        if (out.body.size() > options_.max_response_bytes) {
+        if (out.error_body.size() > options_.max_response_bytes) {
           return BadRequest("response body too large").Wrap(Describe(method, target));
         }
       }
       return out;
     }
-    conn->SetDeadline(SteadyClock::time_point::max());
-    auto state = std::make_shared<HttpStream::State>();
-    state->conn = std::move(conn);
-    state->parser = std::move(parser);
-    state->on_line = std::move(on_line);
-    state->max_line = options_.max_response_bytes;
-    out.stream = std::make_unique<HttpStream>(std::move(state));
+    out.conn = std::move(conn);
+    out.parser = std::move(parser);
     return out;
   }
+}
+
+Result<StreamResponse> HttpClient::Impl::DoStream(std::string_view method, std::string_view target,
+                                                  const HttpHeaders& headers, std::string_view body,
+                                                  std::function<bool(std::string_view)> on_line) {
+  LINTEL_ASSIGN_OR_RETURN(Opened opened, OpenResponse(method, target, headers, body));
+  StreamResponse out;
+  out.status = opened.status;
+  out.headers = std::move(opened.headers);
+  out.body = std::move(opened.error_body);
+  if (!opened.conn) {
+    return out;
+  }
+  opened.conn->SetDeadline(SteadyClock::time_point::max());
+  auto state = std::make_shared<HttpStream::State>();
+  state->conn = std::move(opened.conn);
+  state->parser = std::move(opened.parser);
+  state->on_line = std::move(on_line);
+  state->max_line = options_.max_response_bytes;
+  out.stream = std::make_unique<HttpStream>(std::move(state));
+  return out;
+}
+
+Result<HttpResponse> HttpClient::Impl::DoToSink(
+    std::string_view method, std::string_view target, const HttpHeaders& headers,
+    std::string_view body, const std::function<Status(std::string_view)>& on_data) {
+  LINTEL_ASSIGN_OR_RETURN(Opened opened, OpenResponse(method, target, headers, body));
+  HttpResponse out;
+  out.status = opened.status;
+  out.headers = std::move(opened.headers);
+  out.body = std::move(opened.error_body);
+  if (!opened.conn) {
+    return out;
+  }
+  Connection& conn = *opened.conn;
+  BodyParser& parser = *opened.parser;
+  std::vector<char> buf(kSinkReadSize);
+  while (!parser.is_done()) {
+    conn.SetDeadline(DeadlineAfter(options_.request_timeout));
+    size_t n = 0;
+    error_code ec = ReadBodySome(conn, parser, buf.data(), buf.size(), &n);
+    if (n > 0) {
+      if (Status s = on_data(std::string_view(buf.data(), n)); !s.ok()) {
+        return s;
+      }
+    }
+    if (ec) {
+      return Error("read body", ec, &conn).Wrap(Describe(method, target));
+    }
+  }
+  if (parser.get().keep_alive()) {
+    conn.SetDeadline(SteadyClock::time_point::max());
+    Release(std::move(opened.conn));
+  }
+  return out;
 }
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(HttpClientOptions options) {
@@ -470,6 +527,12 @@ Result<StreamResponse> HttpClient::DoStream(std::string_view method, std::string
                                             const HttpHeaders& headers, std::string_view body,
                                             std::function<bool(std::string_view)> on_line) {
   return impl_->DoStream(method, target, headers, body, std::move(on_line));
+}
+
+Result<HttpResponse> HttpClient::DoToSink(
+    std::string_view method, std::string_view target, const HttpHeaders& headers,
+    std::string_view body, const std::function<Status(std::string_view)>& on_data) {
+  return impl_->DoToSink(method, target, headers, body, on_data);
 }
 
 const HttpClientOptions& HttpClient::options() const { return impl_->options(); }

@@ -125,6 +125,16 @@ class HttpClient {
                                   const HttpHeaders& headers, std::string_view body,
                                   std::function<bool(std::string_view line)> on_line);
 
+  // Like Do, but a 2xx body is handed to `on_data` in chunks as it arrives, on
+  // the calling thread, instead of being kept (it may be larger than memory:
+  // an image layer). `on_data` returning an error stops the read and that error
+  // is returned. The deadline covers the response head; after it, each read of
+  // the body may take up to `request_timeout`. A non-2xx body comes back whole
+  // in the response, as with Do.
+  Result<HttpResponse> DoToSink(std::string_view method, std::string_view target,
+                                const HttpHeaders& headers, std::string_view body,
+                                const std::function<Status(std::string_view data)>& on_data);
+
   const HttpClientOptions& options() const;
   // Connections idle in the pool (for tests and metrics).
   size_t IdleConnections() const;

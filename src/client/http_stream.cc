@@ -24,6 +24,23 @@ void CopyHeaders(const bhttp::fields& fields, HttpHeaders* out) {
   }
 }
 
+boost::system::error_code ReadBodySome(Connection& conn, BodyParser& parser, char* buf,
+                                       size_t size, size_t* n) {
+  auto& body = parser.get().body();
+  body.data = buf;
+  body.size = size;
+  boost::system::error_code ec = conn.With([&](auto& stream) {
+    return conn.Run([&](auto handler) {
+      bhttp::async_read_some(stream, conn.buffer, parser, std::move(handler));
+    });
+  });
+  if (ec == bhttp::error::need_buffer) {
+    ec = {};
+  }
+  *n = size - parser.get().body().size;
+  return ec;
+}
+
 bool HttpStream::State::Deliver(std::string_view line) {
   if (!line.empty() && line.back() == '\r') {
     line.remove_suffix(1);
@@ -67,18 +84,8 @@ void HttpStream::State::Run() {
   std::vector<char> buf(kStreamReadSize);
   try {
     while (!parser->is_done() && !cancelled.load()) {
-      auto& body = parser->get().body();
-      body.data = buf.data();
-      body.size = buf.size();
-      boost::system::error_code ec = conn->With([&](auto& stream) {
-        return conn->Run([&](auto handler) {
-          bhttp::async_read_some(stream, conn->buffer, *parser, std::move(handler));
-        });
-      });
-      if (ec == bhttp::error::need_buffer) {
-        ec = {};
-      }
-      size_t n = buf.size() - parser->get().body().size;
+      size_t n = 0;
+      boost::system::error_code ec = ReadBodySome(*conn, *parser, buf.data(), buf.size(), &n);
       if (n > 0 && !Feed(std::string_view(buf.data(), n), &status)) {
         break;
       }

@@ -84,6 +84,24 @@ Result<BaseUrl> ParseBaseUrl(std::string_view url) {
   return out;
 }
 
+Result<SplitUrl> SplitAbsoluteUrl(std::string_view url) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return BadRequest("URL \"" + std::string(url) + "\": not absolute");
+  }
+  size_t end = url.find_first_of("/?#", scheme_end + 3);
+  SplitUrl out;
+  out.base = std::string(url.substr(0, end));
+  if (end != std::string_view::npos) {
+    out.target = std::string(url.substr(end, url.find('#', end) - end));
+  }
+  if (out.target.empty() || out.target.front() != '/') {
+    out.target.insert(0, "/");
+  }
+  LINTEL_RETURN_IF_ERROR(ParseBaseUrl(out.base).status());
+  return out;
+}
+
 std::string UrlEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;

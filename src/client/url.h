@@ -23,6 +23,15 @@ struct BaseUrl {
 // "http(s)://host[:port][/prefix]". BadRequest when malformed.
 Result<BaseUrl> ParseBaseUrl(std::string_view url);
 
+// An absolute URL split into what HttpClient takes: the base URL
+// ("https://host:port") and the target ("/path?query", at least "/").
+struct SplitUrl {
+  std::string base;
+  std::string target;
+};
+// BadRequest when not an absolute http(s) URL.
+Result<SplitUrl> SplitAbsoluteUrl(std::string_view url);
+
 // Percent-encodes all but RFC 3986 unreserved characters (so ' ' → "%20").
 std::string UrlEncode(std::string_view s);
 

@@ -138,6 +138,60 @@ TEST(UrlEncodeTest, EncodesAllButUnreserved) {
   EXPECT_EQ(UrlEncode("AZaz09-._~"), "AZaz09-._~");
 }
 
+TEST(SplitAbsoluteUrlTest, SplitsBaseAndTarget) {
+  auto u = SplitAbsoluteUrl("https://auth.example:8443/token?service=r&scope=a:b:pull");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->base, "https://auth.example:8443");
+  EXPECT_EQ(u->target, "/token?service=r&scope=a:b:pull");
+  auto bare = SplitAbsoluteUrl("http://127.0.0.1:5000?x=1#frag");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->base, "http://127.0.0.1:5000");
+  EXPECT_EQ(bare->target, "/?x=1");
+  EXPECT_FALSE(SplitAbsoluteUrl("/v2/x").ok());
+  EXPECT_FALSE(SplitAbsoluteUrl("ftp://h/x").ok());
+}
+
+TEST_F(HttpClientTest, DoToSinkDeliversChunksAndReusesTheConnection) {
+  std::string big(3 << 20, 'x');
+  for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
+  StartServer([&](Request&& req, std::unique_ptr<Responder> r) {
+    r->Respond(req.path == "/big" ? TextResponse(200, big) : TextResponse(404, "no such blob"));
+  });
+  auto c = NewClient(Options(server_->port()));
+  std::string got;
+  int chunks = 0;
+  auto sink = [&](std::string_view data) {
+    got.append(data);
+    ++chunks;
+    return Status();
+  };
+  auto resp = c->DoToSink("GET", "/big", {}, {}, sink);
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_TRUE(resp->body.empty());
+  EXPECT_TRUE(got == big);
+  EXPECT_GT(chunks, 1);
+  EXPECT_EQ(c->IdleConnections(), 1u);
+
+  // An error status comes back whole, without calling the sink.
+  got.clear();
+  auto missing = c->DoToSink("GET", "/missing", {}, {}, sink);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->body, "no such blob");
+  EXPECT_TRUE(got.empty());
+
+  // The sink's error stops the read and is returned; the connection is dropped.
+  auto stopped = c->DoToSink("GET", "/big", {}, {}, [](std::string_view) {
+    return Internal("disk full");
+  });
+  ASSERT_FALSE(stopped.ok());
+  EXPECT_EQ(stopped.status().message(), "disk full");
+  auto again = c->Do("GET", "/missing");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->status, 404);
+}
+
 TEST_F(HttpClientTest, SendsTokenAndUserAgent) {
   StartServer([](Request&& req, std::unique_ptr<Responder> r) {
     r->Respond(TextResponse(200, std::string(req.headers.Get("authorization").value_or("")) + "|" +
