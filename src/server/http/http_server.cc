@@ -333,12 +333,13 @@ struct HandlerTask {
 }  // namespace
 
 bool HttpServer::Impl::Dispatch(Request&& request, std::shared_ptr<ResponseState> state) {
+  const bool urgent = options_.urgent && options_.urgent(request);
   auto task = std::make_shared<HandlerTask>(
       [this](Request&& req, const std::shared_ptr<ResponseState>& st) {
         RunHandler(std::move(req), st);
       },
       std::move(request), std::move(state));
-  return workers_.Submit([task] { (*task)(); });
+  return workers_.Submit([task] { (*task)(); }, urgent);
 }
 
 void HttpServer::Impl::RunHandler(Request&& request, const std::shared_ptr<ResponseState>& state) {

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ struct ServerOptions {
   size_t max_body_bytes = 3 * 1024 * 1024;
   size_t max_header_bytes = 64 * 1024;
   std::chrono::seconds idle_timeout{120};
+  // Requests for which this returns true are handled before the others
+  // (WorkerPool's urgent lane). Called on an I/O thread, before authentication:
+  // a priority, never a permission.
+  std::function<bool(const Request&)> urgent;
 };
 
 class HttpServer {

@@ -12,13 +12,13 @@ void WorkerPool::Start(int threads) {
   }
 }
 
-bool WorkerPool::Submit(std::function<void()> task) {
+bool WorkerPool::Submit(std::function<void()> task, bool urgent) {
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
       return false;
     }
-    queue_.push_back(std::move(task));
+    (urgent ? urgent_ : queue_).push_back(std::move(task));
   }
   cv_.notify_one();
   return true;
@@ -30,6 +30,8 @@ void WorkerPool::Stop() {
     std::lock_guard lock(mu_);
     stopping_ = true;
     dropped.swap(queue_);
+    for (auto& t : urgent_) dropped.push_back(std::move(t));
+    urgent_.clear();
   }
   cv_.notify_all();
   for (auto& t : threads_) {
@@ -44,12 +46,15 @@ void WorkerPool::Run() {
     std::function<void()> task;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || !urgent_.empty(); });
       if (stopping_) {
         return;
       }
-      task = std::move(queue_.front());
-      queue_.pop_front();
+      const bool take_urgent = !urgent_.empty() && (queue_.empty() || urgent_in_a_row_ < 4);
+      auto& from = take_urgent ? urgent_ : queue_;
+      urgent_in_a_row_ = take_urgent ? urgent_in_a_row_ + 1 : 0;
+      task = std::move(from.front());
+      from.pop_front();
     }
     try {
       task();

@@ -23,8 +23,10 @@ class WorkerPool {
 
   void Start(int threads);
   // Queues `task`; false once stopping. Tasks must not throw (they are wrapped
-  // in a catch-all that logs anyway).
-  bool Submit(std::function<void()> task);
+  // in a catch-all that logs anyway). Urgent tasks go first, four to one while
+  // others wait, so that a flood of ordinary requests cannot starve them and
+  // they cannot starve the flood.
+  bool Submit(std::function<void()> task, bool urgent = false);
   // Lets running tasks finish, drops queued ones, joins the threads.
   void Stop();
 
@@ -34,6 +36,8 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_ LINTEL_GUARDED_BY(mu_);
+  std::deque<std::function<void()>> urgent_ LINTEL_GUARDED_BY(mu_);
+  int urgent_in_a_row_ LINTEL_GUARDED_BY(mu_) = 0;
   bool stopping_ LINTEL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
