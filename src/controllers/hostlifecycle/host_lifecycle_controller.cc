@@ -62,38 +62,51 @@ void HostLifecycleController::OnHost(const Json& obj, bool deleted) {
     for (const auto& c : conds) {
       if (!c.is_object() || c.value("type", "") != "Ready") continue;
       seen.ready = c.value("status", "") == "True";
-      auto t = ParseRfc3339(c.value("lastHeartbeatTime", ""));
+      seen.heartbeat_text = c.value("lastHeartbeatTime", "");
+      auto t = ParseRfc3339(seen.heartbeat_text);
       if (t) seen.heartbeat = *t;
     }
   }
+  const Json& rv = api::At(obj, "/metadata/resourceVersion");
+  if (rv.is_string()) seen.resource_version = rv.get<std::string>();
   hosts_seen_[name.get<std::string>()] = seen;
 }
 
 void HostLifecycleController::CheckOnce() {
   const auto now = options_.clock->Now();
-  std::vector<std::string> stale;
+  struct Stale {
+    std::string name, resource_version, heartbeat;
+  };
+  std::vector<Stale> stale;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& [name, seen] : hosts_seen_) {
       if (seen.ready && now - seen.heartbeat > options_.grace) {
-        stale.push_back(name);
+        stale.push_back({name, seen.resource_version, seen.heartbeat_text});
         seen.ready = false;  // the watch confirms it
       }
     }
   }
-  for (const auto& name : stale) {
+  for (const auto& [name, resource_version, heartbeat] : stale) {
     const std::string msg = "The agent has not posted a heartbeat for more than " +
                             std::to_string(options_.grace.count()) + "s.";
-    Json patch = {{"status",
-                   {{"conditions", Json::array({{{"type", "Ready"},
-                                                 {"status", "Unknown"},
-                                                 {"reason", "AgentStoppedHeartbeating"},
-                                                 {"message", msg},
-                                                 {"lastTransitionTime",
-                                                  FormatRfc3339(now)}}})}}}};
+    Json ready = {{"type", "Ready"},
+                  {"status", "Unknown"},
+                  {"reason", "AgentStoppedHeartbeating"},
+                  {"message", msg},
+                  {"lastTransitionTime", FormatRfc3339(now)}};
+    if (!heartbeat.empty()) ready["lastHeartbeatTime"] = heartbeat;
+    // Only over the Host as seen: a heartbeat that landed since (and that
+    // the watch has not delivered yet) wins with a Conflict.
+    Json patch = {{"metadata", {{"resourceVersion", resource_version}}},
+                  {"status", {{"conditions", Json::array({ready})}}}};
     auto r = client_->Patch(hosts_, "", name, client::PatchType::kMerge, patch, {}, "status");
     if (!r.ok()) {
-      spdlog::warn("host lifecycle: mark {} NotReady: {}", name, r.error().ToString());
+      if (r.error().code() == Code::kConflict) {
+        spdlog::debug("host lifecycle: {} changed since seen; not marking it NotReady", name);
+      } else {
+        spdlog::warn("host lifecycle: mark {} NotReady: {}", name, r.error().ToString());
+      }
       continue;
     }
     spdlog::info("host lifecycle: host {} is NotReady: {}", name, msg);

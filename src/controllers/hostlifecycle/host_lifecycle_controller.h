@@ -50,6 +50,8 @@ class HostLifecycleController final : public Controller {
   struct Seen {
     bool ready = false;
     std::chrono::system_clock::time_point heartbeat;
+    std::string heartbeat_text;    // as the agent wrote it
+    std::string resource_version;  // of the Host as seen
   };
   void OnHost(const Json& obj, bool deleted);
   void Loop();
