@@ -208,13 +208,16 @@ std::chrono::milliseconds Agent::ReconcileKey(const std::string& key) {
 
 void Agent::HeartbeatLoop(Clock::MonoTime start) {
   // Host i beats at offset interval*i/N within each interval, so that N hosts
-  // make a steady N/interval writes a second rather than bursts.
+  // make a steady N/interval writes a second rather than bursts. The first
+  // beat comes within the first interval after registration: the last host
+  // would otherwise be silent for almost two intervals, and the server's grace
+  // may be just that.
   const auto interval = options_.heartbeat;
   const int64_t n = static_cast<int64_t>(hosts_.size());
   const auto tick =
       std::clamp(interval / 20, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
   std::vector<Clock::MonoTime> due(hosts_.size());
-  for (int64_t i = 0; i < n; ++i) due[i] = start + interval + interval * i / n;
+  for (int64_t i = 0; i < n; ++i) due[i] = start + interval * (i + 1) / n;
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
     cv_.wait_for(l, tick, [this] { return stopping_; });
