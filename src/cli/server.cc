@@ -18,6 +18,7 @@ struct ServerFlags {
   bool no_user_kubeconfig = false;
   std::vector<std::string> sans;
   std::string sync = "full";
+  int ha_reserve = 0;
 };
 
 // Blocks until SIGINT or SIGTERM.
@@ -47,6 +48,11 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--store-sync", flags->sync, "full (fsync each commit) or normal")
       ->check(CLI::IsMember({"full", "normal"}))
       ->capture_default_str();
+  cmd->add_option("--ha-reserve-hosts", flags->ha_reserve,
+                  "HA admission control: bind a VM only if the VMs of this many failed hosts "
+                  "could still restart elsewhere (0: off)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->callback([flags, run, &g] {
     *run = [flags, &g] {
       // Signals are handled by sigwait on this thread; block them everywhere.
@@ -63,6 +69,7 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
       c.extra_sans = flags->sans;
       c.store_sync_full = flags->sync == "full";
       c.write_user_kubeconfig = !flags->no_user_kubeconfig;
+      c.scheduling.reserve_host_failures = flags->ha_reserve;
       auto s = server::ApiServer::Start(std::move(c));
       if (!s.ok()) return Fail(s.error().message());
       std::cout << "lintel server ready at " << (*s)->url() << "; kubeconfig: "

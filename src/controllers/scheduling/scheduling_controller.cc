@@ -132,6 +132,13 @@ SchedulingStats SchedulingController::stats() const {
   return s;
 }
 
+std::optional<bool> SchedulingController::HostReady(const std::string& name) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::optional<scheduler::HostId> id = snapshot_.FindHost(name);
+  if (!id) return std::nullopt;
+  return snapshot_.host(*id).ready;
+}
+
 void SchedulingController::OnHost(const Json& obj, bool deleted) {
   const std::string& name = Str(obj, "/metadata/name");
   if (name.empty()) return;
@@ -284,7 +291,7 @@ void SchedulingController::Loop() {
       pending_.erase(it);
     }
     if (batch.empty()) continue;
-    std::vector<scheduler::Decision> decisions = algorithm_.ScheduleBatch(snapshot_, batch);
+    std::vector<scheduler::Decision> decisions = Decide(batch);
     stats_.decisions += decisions.size();
     std::vector<BindJob> jobs;
     jobs.reserve(decisions.size());
@@ -328,6 +335,42 @@ void SchedulingController::Loop() {
     jobs_cv_.notify_all();
     l.lock();
   }
+}
+
+std::vector<scheduler::Decision> SchedulingController::Decide(
+    const std::vector<scheduler::WorkloadInfo>& batch) {
+  if (options_.reserve_host_failures <= 0) return algorithm_.ScheduleBatch(snapshot_, batch);
+  // HA admission: Pods in one batch, then each VM only if the reserve holds
+  // with it placed (and with everything decided before it).
+  std::vector<scheduler::WorkloadInfo> pods;
+  std::vector<size_t> pod_index, vm_index;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].kind == scheduler::WorkloadKind::kVirtualMachine) {
+      vm_index.push_back(i);
+    } else {
+      pod_index.push_back(i);
+      pods.push_back(batch[i]);
+    }
+  }
+  std::vector<scheduler::Decision> out(batch.size());
+  std::vector<scheduler::Decision> pod_decisions = algorithm_.ScheduleBatch(snapshot_, pods);
+  for (size_t j = 0; j < pod_decisions.size(); ++j) out[pod_index[j]] = std::move(pod_decisions[j]);
+  for (size_t i : vm_index) {
+    const scheduler::WorkloadInfo& w = batch[i];
+    scheduler::ReserveResult r = scheduler::ReserveForFailures(
+        snapshot_, w, options_.reserve_host_failures, options_.algorithm);
+    if (r.ok || r.host.empty()) {
+      // Admitted, or it fits nowhere anyway: the scheduler says why.
+      out[i] = std::move(algorithm_.ScheduleBatch(snapshot_, std::span(&w, 1)).front());
+      continue;
+    }
+    out[i].uid = w.uid;
+    out[i].key = w.ns + "/" + w.name;
+    out[i].message = "HA admission: placing it would leave no room to restart the VMs of " +
+                     std::to_string(options_.reserve_host_failures) + " failed host(s) (" +
+                     r.message + ").";
+  }
+  return out;
 }
 
 void SchedulingController::BinderLoop() {

@@ -37,6 +37,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -56,6 +57,11 @@ struct SchedulingOptions {
   int binders = 16;     // threads writing bindings
   std::chrono::milliseconds retry_interval{10000};     // parked unschedulable workloads
   std::chrono::milliseconds failover_interval{30000};  // 0: never
+  // HA admission control: a VM is bound only if, with it placed, the VMs of
+  // this many failed hosts could still restart on the rest (failover.h
+  // ReserveForFailures). 0: off. VMs are then decided one by one (each check
+  // simulates on a copy of the snapshot).
+  int reserve_host_failures = 0;
   scheduler::SchedulerOptions algorithm;
 };
 
@@ -79,6 +85,8 @@ class SchedulingController final : public Controller {
   void Stop() override;
 
   SchedulingStats stats() const;
+  // Whether the scheduler's view has host `name` ready (nullopt: unknown).
+  std::optional<bool> HostReady(const std::string& name) const;
 
  private:
   enum class Kind : uint8_t { kPod, kVm };
@@ -103,6 +111,7 @@ class SchedulingController final : public Controller {
   void OnWorkload(Kind kind, const Json& obj, bool deleted);
   void WakeParkedLocked();
   void Loop();
+  std::vector<scheduler::Decision> Decide(const std::vector<scheduler::WorkloadInfo>& batch);
   void BinderLoop();
   void RunJob(BindJob& job);
   void Bind(BindJob& job);

@@ -234,5 +234,31 @@ TEST_F(SchedulingTest, FailoverStatusSaysWhetherVmsCouldRestartElsewhere) {
   }));
 }
 
+TEST_F(SchedulingTest, HaReserveKeepsRoomToRestartTheVmsOfAFailedHost) {
+  AddHost("a", 16, "16Gi");
+  AddHost("b", 16, "16Gi");
+  SchedulingOptions o;
+  o.reserve_host_failures = 1;
+  StartScheduler(o);
+  // One 8 GiB VM: if its host fails it restarts on the other.
+  MustCreate(BigVm("vm1", "8Gi"));
+  ASSERT_TRUE(Eventually([&] { return !HostOf("vm1", "virtualmachines").empty(); }));
+  // A second one would fit, but then neither host could take the other's VM.
+  MustCreate(BigVm("vm2", "8Gi"));
+  ASSERT_TRUE(Eventually([&] {
+    return Condition(MustGet("vm2"), "Scheduled").value("reason", "") == "Unschedulable";
+  }));
+  EXPECT_EQ(HostOf("vm2", "virtualmachines"), "");
+  EXPECT_EQ(Condition(MustGet("vm2"), "Scheduled").value("message", "").rfind("HA admission: ", 0),
+            0u)
+      << Condition(MustGet("vm2"), "Scheduled").dump();
+  // Pods are not held back by the reserve.
+  MustCreate(Pod("p", "1"), "default", "pods");
+  EXPECT_TRUE(Eventually([&] { return !HostOf("p", "pods").empty(); }));
+  // A third host restores the reserve: vm2 is admitted.
+  AddHost("c", 16, "16Gi");
+  EXPECT_TRUE(Eventually([&] { return !HostOf("vm2", "virtualmachines").empty(); }));
+}
+
 }  // namespace
 }  // namespace lintel::controllers
