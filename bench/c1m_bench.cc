@@ -174,8 +174,12 @@ class Follower {
           "GET", path_ + "?watch=1&allowWatchBookmarks=true&timeoutSeconds=30&resourceVersion=" + rv,
           {}, {}, [&](std::string_view line) {
             auto now = SteadyClock::now();
+            // The initial ADDED events come in key order: resume from the
+            // highest resourceVersion seen, not the last.
             std::string_view v = StringField(line, "resourceVersion");
-            if (!v.empty()) rv = std::string(v);
+            if (!v.empty() && (v.size() > rv.size() || (v.size() == rv.size() && v > rv))) {
+              rv = std::string(v);
+            }
             if (line.find("\"BOOKMARK\"") != std::string_view::npos) return !stop_;
             size_t meta = line.find("\"metadata\":{");
             std::string_view name = StringField(line, "name", meta == std::string_view::npos
@@ -188,11 +192,15 @@ class Follower {
             if (bound || running) tl_->Saw(name, bound, running, now);
             return !stop_;
           });
-      if (!resp.ok()) {
+      if (!resp.ok() || resp->status != 200) {
+        if (resp.ok() && resp->status == 410) rv = "0";  // compacted away: start over
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         continue;
       }
-      // The stream ends at the server's timeout; resume from rv.
+      // The stream ends at the server's timeout; then resume from rv.
+      while (!stop_ && !resp->stream->Done()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
       resp->stream.reset();
     }
   }
