@@ -167,6 +167,18 @@ Status ApiServer::Init() {
     double n = 0;
     for (const auto& k : resources_->registry().kinds()) n += static_cast<double>(cache_->Count(k));
     m.SetObjects(n);
+    if (scheduler_ != nullptr) {
+      controllers::SchedulingStats st = scheduler_->stats();
+      Metrics::SchedulerSample ss;
+      ss.decisions = static_cast<double>(st.decisions);
+      ss.bound = static_cast<double>(st.bound);
+      ss.unschedulable = static_cast<double>(st.unschedulable);
+      ss.conflicts = static_cast<double>(st.conflicts);
+      ss.preempted = static_cast<double>(st.preempted);
+      ss.pending = static_cast<double>(st.pending);
+      ss.parked = static_cast<double>(st.parked);
+      m.SetScheduler(ss);
+    }
   });
 
   if (config_.run_controllers) {

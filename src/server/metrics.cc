@@ -44,6 +44,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Help("Objects held by the watch cache.")
                   .Register(*registry_)
                   .Add({});
+  scheduler_decisions_ = &prometheus::BuildGauge()
+                              .Name("lintel_scheduler_decisions")
+                              .Help("Scheduling outcomes since the server started, by result.")
+                              .Register(*registry_);
+  scheduler_queue_ = &prometheus::BuildGauge()
+                          .Name("lintel_scheduler_queue")
+                          .Help("Workloads waiting for a decision (pending) or for room "
+                                "(parked: unschedulable, retried on change).")
+                          .Register(*registry_);
 }
 
 void Metrics::ObserveRequest(const std::string& verb, const std::string& resource, int code,
@@ -67,6 +76,16 @@ std::string Metrics::Render() {
   if (sampler_) sampler_(*this);
   prometheus::TextSerializer serializer;
   return serializer.Serialize(registry_->Collect());
+}
+
+void Metrics::SetScheduler(const SchedulerSample& s) {
+  scheduler_decisions_->Add({{"result", "decided"}}).Set(s.decisions);
+  scheduler_decisions_->Add({{"result", "bound"}}).Set(s.bound);
+  scheduler_decisions_->Add({{"result", "unschedulable"}}).Set(s.unschedulable);
+  scheduler_decisions_->Add({{"result", "conflict"}}).Set(s.conflicts);
+  scheduler_decisions_->Add({{"result", "preempted"}}).Set(s.preempted);
+  scheduler_queue_->Add({{"queue", "pending"}}).Set(s.pending);
+  scheduler_queue_->Add({{"queue", "parked"}}).Set(s.parked);
 }
 
 }  // namespace lintel::server

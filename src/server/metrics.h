@@ -7,6 +7,9 @@
 //   apiserver_watch_events_total{resource}
 //   lintel_store_request_duration_seconds{operation}       (histogram)
 //   lintel_store_objects{} / lintel_store_revision{}       (gauges, sampled at scrape)
+//   lintel_scheduler_decisions{result}  (bound, unschedulable, conflict, preempted;
+//                                        sampled at scrape from the scheduler's counters)
+//   lintel_scheduler_queue{queue}       (pending, parked; sampled at scrape)
 #pragma once
 
 #include <prometheus/counter.h>
@@ -34,6 +37,12 @@ class Metrics {
   void SetWatchers(double n) { watchers_->Set(n); }
   void SetStoreRevision(double rv) { store_revision_->Set(rv); }
   void SetObjects(double n) { objects_->Set(n); }
+  // The scheduler's counters (monotonic, so exposed as counters' values).
+  struct SchedulerSample {
+    double decisions = 0, bound = 0, unschedulable = 0, conflicts = 0, preempted = 0;
+    double pending = 0, parked = 0;
+  };
+  void SetScheduler(const SchedulerSample& s);
 
   // The text exposition format.
   std::string Render();
@@ -47,6 +56,8 @@ class Metrics {
   prometheus::Gauge* watchers_;
   prometheus::Gauge* store_revision_;
   prometheus::Gauge* objects_;
+  prometheus::Family<prometheus::Gauge>* scheduler_decisions_;
+  prometheus::Family<prometheus::Gauge>* scheduler_queue_;
   std::function<void(Metrics&)> sampler_;
 };
 
