@@ -43,6 +43,8 @@ struct Config {
   size_t pods = 100000;
   size_t vms = 50000;
   int clients = 64;
+  // Each hollow host's size (the agent's flags).
+  std::string host_cpu = "32", host_memory = "128Gi", host_pods = "110";
   bool quick = false;
   int timeout_s = 3600;
 };
@@ -263,7 +265,8 @@ int Run(Config cfg) {
   const auto t_agent = SteadyClock::now();
   pid_t agent = Spawn({cfg.lintel, "agent", "--kubeconfig", cfg.work + "/server/kubeconfig",
                        "--data-dir", cfg.work + "/agent", "--driver", "fake", "--hosts",
-                       std::to_string(cfg.hosts), "--run-delay", "0s", "--heartbeat", "20s"},
+                       std::to_string(cfg.hosts), "--run-delay", "0s", "--heartbeat", "20s", "--writers", "32", "--cpu", cfg.host_cpu,
+                       "--memory", cfg.host_memory, "--pods", cfg.host_pods},
                       cfg.work + "/agent.log");
   if (agent < 0) return 1;
   struct AgentGuard {
@@ -405,6 +408,10 @@ int main(int argc, char** argv) {
   app.add_option("--vms", cfg.vms, "VirtualMachines")->capture_default_str();
   app.add_option("--clients", cfg.clients, "Concurrent creators")->capture_default_str();
   app.add_option("--timeout", cfg.timeout_s, "Seconds to wait for Running")->capture_default_str();
+  app.add_option("--host-cpu", cfg.host_cpu, "Cores per hollow host")->capture_default_str();
+  app.add_option("--host-memory", cfg.host_memory, "Memory per hollow host")
+      ->capture_default_str();
+  app.add_option("--host-pods", cfg.host_pods, "Pods per hollow host")->capture_default_str();
   app.add_flag("--quick", cfg.quick, "200 hosts, 2,000 Pods, 1,000 VMs (CI)");
   CLI11_PARSE(app, argc, argv);
   if (cfg.quick) {
