@@ -44,6 +44,7 @@ Schema ConditionSchema() {
       {"reason", String().Doc("One CamelCase word for the last transition.")},
       {"message", String().Doc("Details for people.")},
       {"lastTransitionTime", Time().Doc("When status last changed.")},
+      {"lastUpdateTime", Time().Doc("When the condition was last updated (Deployments).")},
       {"lastHeartbeatTime", Time().Doc("When the reporter last confirmed the condition.")},
       {"observedGeneration", Int().Doc("The generation the condition was computed for.")},
   });

@@ -1,8 +1,52 @@
+#include <optional>
+
 #include "api/kinds/common_schemas.h"
 #include "api/kinds/kinds.h"
 #include "apimachinery/labels.h"
 
 namespace lintel::api {
+
+namespace {
+
+// kube's ValidateRollingUpdateDeployment: each fencepost is a non-negative
+// int or "N%" (at most 100% for maxUnavailable), and not both zero.
+void ValidateRollingUpdate(const Json& rolling, std::vector<Cause>* causes) {
+  if (!rolling.is_object()) return;
+  auto check = [&](const char* field, bool max100) -> std::optional<int64_t> {
+    auto it = rolling.find(field);
+    if (it == rolling.end() || it->is_null()) return std::nullopt;
+    const std::string path = std::string("spec.strategy.rollingUpdate.") + field;
+    if (it->is_number_integer()) {
+      if (it->get<int64_t>() >= 0) return it->get<int64_t>();
+      causes->push_back(InvalidValue(path, *it, "must be greater than or equal to 0"));
+      return std::nullopt;
+    }
+    const std::string s = it->is_string() ? it->get<std::string>() : "";
+    if (s.size() < 2 || s.size() > 8 || s.back() != '%' ||
+        s.find_first_not_of("0123456789") != s.size() - 1) {
+      causes->push_back(InvalidValue(path, *it,
+                                     "a valid percent string must be a numeric string followed "
+                                     "by an ending '%' (e.g. '1%',  or '93%', regex used for "
+                                     "validation is '[0-9]+%')"));
+      return std::nullopt;
+    }
+    const int64_t n = std::stoll(s.substr(0, s.size() - 1));
+    if (max100 && n > 100) {
+      causes->push_back(InvalidValue(path, *it, "must not be greater than 100%"));
+      return std::nullopt;
+    }
+    return n;
+  };
+  auto surge = check("maxSurge", false);
+  auto unavailable = check("maxUnavailable", true);
+  if (surge == 0 && unavailable == 0) {
+    causes->push_back(InvalidValue("spec.strategy.rollingUpdate.maxUnavailable",
+                                   rolling["maxUnavailable"],
+                                   "may not be 0 when `maxSurge` is 0"));
+  }
+}
+
+}  // namespace
 
 KindInfo DeploymentKind() {
   KindInfo k;
@@ -49,6 +93,7 @@ KindInfo DeploymentKind() {
   k.schema = ObjectSchema(spec, status);
   k.scale = ScaleInfo{"/spec/replicas", "/status/replicas", "/spec/selector"};
   k.validate = [](const Json& obj, const Json*, std::vector<Cause>* causes) {
+    ValidateRollingUpdate(At(obj, "/spec/strategy/rollingUpdate"), causes);
     const Json& selector = At(obj, "/spec/selector");
     const Json& labels = At(obj, "/spec/template/metadata/labels");
     auto sel = apimachinery::LabelSelector::FromJson(selector);
