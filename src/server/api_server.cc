@@ -10,6 +10,7 @@
 #include "client/kubeconfig.h"
 #include "common/fs.h"
 #include "controllers/controller.h"
+#include "controllers/deployment/deployment_controller.h"
 #include "controllers/gc/garbage_collector.h"
 #include "controllers/hostlifecycle/host_lifecycle_controller.h"
 #include "controllers/namespace/namespace_controller.h"
@@ -187,6 +188,10 @@ Status ApiServer::Init() {
         client, resources_->registry()));
     controllers_.push_back(std::make_unique<controllers::NamespaceController>(
         client, resources_->registry()));
+    controllers::deployment::DeploymentOptions deployments;
+    deployments.clock = config_.clock;
+    controllers_.push_back(
+        std::make_unique<controllers::deployment::DeploymentController>(client, deployments));
     if (config_.run_scheduler) {
       auto sched = std::make_unique<controllers::SchedulingController>(
           client, resources_->registry(), config_.scheduling);

@@ -2,7 +2,8 @@
 //
 //   data dir ── SqliteStore (state.db) ── InstrumentedStore
 //            ── WatchCache ── Resources (+ Admission)
-//            ── controllers (garbage collector, namespace lifecycle)
+//            ── controllers (garbage collector, namespace lifecycle, deployments;
+//               scheduler and host lifecycle)
 //            ── PKI (pki/: CA, serving cert), tokens.csv, ApiHandler, HttpServer
 //            ── kubeconfig (DATA_DIR/kubeconfig, written once serving)
 //            ── compactor thread
