@@ -14,6 +14,7 @@ void AddClientCommands(CLI::App& app, GlobalOptions& g, Runner* run) {
   AddAnnotateCommand(app, g, run);
   AddScaleCommand(app, g, run);
   AddWaitCommand(app, g, run);
+  AddRolloutCommand(app, g, run);
   AddApiResourcesCommand(app, g, run);
 }
 

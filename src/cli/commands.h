@@ -44,6 +44,8 @@ void AddAnnotateCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddScaleCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddApiResourcesCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddWaitCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+// lintel rollout status|restart|pause|resume deployment/NAME.
+void AddRolloutCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 
 // Prints "error: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/last_applied.h"
@@ -350,6 +351,90 @@ TEST_F(CliIntegrationTest, EditSendsTheChange) {
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.err, "Edit cancelled, no changes made.\n");
   ::unsetenv("KUBE_EDITOR");  // NOLINT(concurrency-mt-unsafe)
+}
+
+TEST_F(CliIntegrationTest, RolloutStatusRestartPauseResume) {
+  const client::Resource deployments{"lintel.dev", "v1alpha1", "deployments", true};
+  const client::Resource pods{"lintel.dev", "v1alpha1", "pods", true};
+  std::string deploy =
+      "apiVersion: lintel.dev/v1alpha1\nkind: Deployment\nmetadata: {name: ro-1}\nspec:\n"
+      "  replicas: 2\n  selector: {matchLabels: {app: ro}}\n  template:\n    metadata: {labels: "
+      "{app: ro}}\n    spec:\n      containers: [{name: main, image: busybox}]\n";
+  ASSERT_EQ(Lintel({"apply", "-f", "-"}, deploy).code, 0);
+  // The controller makes the Pods; nothing runs them here (no scheduler, no
+  // agent), so none is available.
+  auto updated = [&](int64_t n) {
+    for (int i = 0; i < 2000; ++i) {
+      auto d = api_->Get(deployments, "default", "ro-1");
+      if (d.ok() && d->contains("status") && (*d)["status"].value("updatedReplicas", -1) == n &&
+          (*d)["status"].value("observedGeneration", 0) == (*d)["metadata"]["generation"]) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  };
+  ASSERT_TRUE(updated(2));
+  RunResult r = Lintel({"rollout", "status", "deploy/ro-1", "--timeout=300ms"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out,
+            "Waiting for deployment \"ro-1\" rollout to finish: 0 of 2 updated replicas are "
+            "available...\n");
+  EXPECT_EQ(r.err, "error: timed out waiting for the condition\n");
+  r = Lintel({"rollout", "status", "deployment", "ro-1", "--watch=false"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Waiting for deployment \"ro-1\" rollout to finish: ", 0), 0u) << r.out;
+
+  // The Pods become ready (as an agent would say): rolled out.
+  client::ListOptions sel;
+  sel.label_selector = "app=ro";
+  auto list = api_->List(pods, "default", sel);
+  ASSERT_TRUE(list.ok());
+  for (const auto& p : (*list)["items"]) {
+    Json status = {{"status",
+                    {{"phase", "Running"},
+                     {"host", "h1"},
+                     {"conditions",
+                      {{{"type", "Ready"},
+                        {"status", "True"},
+                        {"lastTransitionTime", "2026-01-01T00:00:00Z"}}}}}}};
+    ASSERT_TRUE(api_->Patch(pods, "default", p["metadata"]["name"].get<std::string>(),
+                            client::PatchType::kMerge, status, {}, "status")
+                    .ok());
+  }
+  r = Lintel({"rollout", "status", "deploy/ro-1", "--timeout=20s"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1),
+            "deployment \"ro-1\" successfully rolled out\n")
+      << r.out;
+
+  r = Lintel({"rollout", "restart", "deploy/ro-1"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "deployment.lintel.dev/ro-1 restarted\n");
+  auto live = api_->Get(deployments, "default", "ro-1");
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE((*live)["spec"]["template"]["metadata"]["annotations"].contains(
+      "lintel.dev/restartedAt"));
+  EXPECT_EQ((*live)["metadata"]["generation"], 2);
+
+  EXPECT_EQ(Lintel({"rollout", "pause", "deploy/ro-1"}).out, "deployment.lintel.dev/ro-1 paused\n");
+  EXPECT_EQ(Lintel({"rollout", "pause", "deploy/ro-1"}).out,
+            "deployment.lintel.dev/ro-1 already paused\n");
+  r = Lintel({"rollout", "restart", "deploy/ro-1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err,
+            "error: deployments \"ro-1\" can't restart paused deployment (run rollout resume "
+            "first)\n");
+  EXPECT_EQ(Lintel({"rollout", "resume", "deploy/ro-1"}).out,
+            "deployment.lintel.dev/ro-1 resumed\n");
+
+  r = Lintel({"rollout", "status", "vm/none"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: no rollout support has been implemented for "
+                   "virtualmachine.lintel.dev\n");
+  r = Lintel({"rollout", "status", "deploy/none", "--timeout=1s"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "Error from server (NotFound): deployments.lintel.dev \"none\" not found\n");
 }
 
 TEST_F(CliIntegrationTest, BadFlagsAreUsageErrors) {
