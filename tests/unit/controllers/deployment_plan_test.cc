@@ -295,6 +295,21 @@ TEST(DeploymentPlanTest, BackoffDoublesAndResets) {
 
 Json Cond(const Json& status, const std::string& type) { return ConditionOf(status, type); }
 
+// A status as last written: generation 1 observed, `replicas` Pods of which
+// `updated` new, and a Progressing condition.
+Json OldStatus(int replicas, int updated, const std::string& status, const std::string& reason,
+               const std::string& last_update) {
+  return {{"observedGeneration", 1},
+          {"replicas", replicas},
+          {"updatedReplicas", updated},
+          {"conditions",
+           {{{"type", "Progressing"},
+             {"status", status},
+             {"reason", reason},
+             {"lastUpdateTime", last_update},
+             {"lastTransitionTime", "2026-01-01T11:00:00Z"}}}}};
+}
+
 TEST(DeploymentStatusTest, CountsAndConditions) {
   const std::string now = FormatRfc3339(kNow);
   const std::string before = "2026-01-01T11:00:00Z";
@@ -321,13 +336,7 @@ TEST(DeploymentStatusTest, CountsAndConditions) {
        Rolling(3),
        {Pod("a", "new", State::kReady), Pod("b", "new", State::kReady),
         Pod("c", "new", State::kReady), Pod("f", "new", State::kFailed)},
-       {{"observedGeneration", 1},
-        {"conditions",
-         {{{"type", "Progressing"},
-           {"status", "True"},
-           {"reason", "PodsUpdating"},
-           {"lastUpdateTime", before},
-           {"lastTransitionTime", before}}}}},
+       OldStatus(0, 0, "True", "PodsUpdating", before),
        {},
        {3, 3, 3, 3, 0},
        "True/MinimumReplicasAvailable",
@@ -347,15 +356,7 @@ TEST(DeploymentStatusTest, CountsAndConditions) {
       {"no progress past the deadline",
        Rolling(2),
        {Pod("n1", "new", State::kBound)},
-       {{"observedGeneration", 1},
-        {"replicas", 1},
-        {"updatedReplicas", 1},
-        {"conditions",
-         {{{"type", "Progressing"},
-           {"status", "True"},
-           {"reason", "PodsUpdating"},
-           {"lastUpdateTime", "2026-01-01T11:49:00Z"},
-           {"lastTransitionTime", before}}}}},
+       OldStatus(1, 1, "True", "PodsUpdating", "2026-01-01T11:49:00Z"),
        {},
        {1, 1, 0, 0, 2},
        "False/MinimumReplicasUnavailable",
@@ -364,15 +365,7 @@ TEST(DeploymentStatusTest, CountsAndConditions) {
       {"no progress within the deadline",
        Rolling(2),
        {Pod("n1", "new", State::kBound)},
-       {{"observedGeneration", 1},
-        {"replicas", 1},
-        {"updatedReplicas", 1},
-        {"conditions",
-         {{{"type", "Progressing"},
-           {"status", "True"},
-           {"reason", "PodsUpdating"},
-           {"lastUpdateTime", "2026-01-01T11:51:00Z"},
-           {"lastTransitionTime", before}}}}},
+       OldStatus(1, 1, "True", "PodsUpdating", "2026-01-01T11:51:00Z"),
        {},
        {1, 1, 0, 0, 2},
        "False/MinimumReplicasUnavailable",
@@ -381,15 +374,7 @@ TEST(DeploymentStatusTest, CountsAndConditions) {
       {"progress after the deadline",
        Rolling(2),
        {Pod("n1", "new", State::kReady), Pod("n2", "new", State::kBound)},
-       {{"observedGeneration", 1},
-        {"replicas", 1},
-        {"updatedReplicas", 1},
-        {"conditions",
-         {{{"type", "Progressing"},
-           {"status", "False"},
-           {"reason", "ProgressDeadlineExceeded"},
-           {"lastUpdateTime", before},
-           {"lastTransitionTime", before}}}}},
+       OldStatus(1, 1, "False", "ProgressDeadlineExceeded", before),
        {},
        {2, 2, 1, 1, 1},
        "False/MinimumReplicasUnavailable",

@@ -365,7 +365,7 @@ TEST_F(DeploymentTest, RollingUpdateKeepsWithinSurgeAndUnavailable) {
     })) << Describe("roll");
     EXPECT_LE(watcher.max_active(), 5);
     EXPECT_GE(watcher.min_ready(), 3);
-    EXPECT_EQ(watcher.hashes_seen(), 2u);
+    EXPECT_EQ(watcher.hashes_seen(), 2u) << "the watch saw " << watcher.seen() << " Pods";
   }
   Json live = Get("roll");
   EXPECT_EQ(Revision(live), "2");
