@@ -103,6 +103,43 @@ TEST(KindsTest, DeploymentSelectorMustMatchTemplate) {
   EXPECT_TRUE(ValidateKind(k, d).empty());
 }
 
+TEST(KindsTest, DeploymentRollingUpdateFenceposts) {
+  const KindInfo& k = *R().ByName("deploy");
+  Json d = {{"apiVersion", "lintel.dev/v1alpha1"},
+            {"kind", "Deployment"},
+            {"metadata", {{"name", "web"}, {"namespace", "default"}}},
+            {"spec",
+             {{"selector", {{"matchLabels", {{"app", "web"}}}}},
+              {"template",
+               {{"metadata", {{"labels", {{"app", "web"}}}}},
+                {"spec", {{"containers", {{{"name", "main"}, {"image", "busybox"}}}}}}}}}}};
+  struct Case {
+    Json surge, unavailable;
+    std::string field;  // of the one cause, "" for none
+  } cases[] = {
+      {1, "25%", ""},
+      {"0%", 1, ""},
+      {0, 0, "spec.strategy.rollingUpdate.maxUnavailable"},
+      {"0%", "0%", "spec.strategy.rollingUpdate.maxUnavailable"},
+      {-1, 1, "spec.strategy.rollingUpdate.maxSurge"},
+      {"two", 1, "spec.strategy.rollingUpdate.maxSurge"},
+      {1, "101%", "spec.strategy.rollingUpdate.maxUnavailable"},
+      {"150%", 0, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.surge.dump() + " " + c.unavailable.dump());
+    d["spec"]["strategy"] = {
+        {"rollingUpdate", {{"maxSurge", c.surge}, {"maxUnavailable", c.unavailable}}}};
+    auto causes = ValidateKind(k, d);
+    if (c.field.empty()) {
+      EXPECT_TRUE(causes.empty()) << causes[0].field << ": " << causes[0].message;
+    } else {
+      ASSERT_EQ(causes.size(), 1u);
+      EXPECT_EQ(causes[0].field, c.field);
+    }
+  }
+}
+
 TEST(KindsTest, PodNeedsContainersAndKnownVolumes) {
   const KindInfo& k = *R().ByName("pod");
   Json p = {{"apiVersion", "lintel.dev/v1alpha1"},
