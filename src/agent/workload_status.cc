@@ -18,20 +18,31 @@ Json Condition(bool ready, const std::string& reason, const std::string& message
   return c;
 }
 
+Json Terminated(int exit_code, int signal, const std::string& reason, const std::string& message,
+               Clock::WallTime started, Clock::WallTime finished, const std::string& id) {
+  Json t = {{"exitCode", exit_code}, {"finishedAt", FormatRfc3339(finished)}};
+  if (signal != 0) t["signal"] = signal;
+  if (started != Clock::WallTime{}) t["startedAt"] = FormatRfc3339(started);
+  if (!reason.empty()) t["reason"] = reason;
+  if (!message.empty()) t["message"] = message;
+  if (!id.empty()) t["containerID"] = id;
+  return {{"terminated", std::move(t)}};
+}
+
 Json ContainerState(const drivers::ContainerStatus& c) {
   switch (c.state) {
-    case RunState::kStarting:
-      return {{"waiting", {{"reason", "ContainerCreating"}}}};
+    case RunState::kStarting: {
+      // Waiting: ContainerCreating, CrashLoopBackOff, ErrImagePull, ...
+      Json w = {{"reason", c.reason.empty() ? "ContainerCreating" : c.reason}};
+      if (!c.message.empty()) w["message"] = c.message;
+      return {{"waiting", std::move(w)}};
+    }
     case RunState::kRunning:
       return {{"running", {{"startedAt", FormatRfc3339(c.started_at)}}}};
     case RunState::kExited:
-    case RunState::kFailed: {
-      Json t = {{"exitCode", c.exit_code}, {"finishedAt", FormatRfc3339(c.finished_at)}};
-      if (c.started_at != Clock::WallTime{}) t["startedAt"] = FormatRfc3339(c.started_at);
-      if (!c.reason.empty()) t["reason"] = c.reason;
-      if (!c.message.empty()) t["message"] = c.message;
-      return {{"terminated", std::move(t)}};
-    }
+    case RunState::kFailed:
+      return Terminated(c.exit_code, c.signal, c.reason, c.message, c.started_at, c.finished_at,
+                        c.container_id);
   }
   return Json::object();
 }
@@ -41,14 +52,35 @@ Json ContainerStatuses(const drivers::WorkloadStatus& st) {
   for (const auto& c : st.containers) {
     bool running = c.state == RunState::kRunning;
     Json cs = {{"name", c.name},
-               {"ready", running},
+               {"ready", running && c.ready.value_or(true)},
                {"started", running},
                {"restartCount", c.restart_count},
                {"state", ContainerState(c)}};
     if (!c.image.empty()) cs["image"] = c.image;
+    if (!c.image_id.empty()) cs["imageID"] = c.image_id;
+    if (!c.container_id.empty()) cs["containerID"] = c.container_id;
+    if (const auto& t = c.last_termination) {
+      cs["lastState"] = Terminated(t->exit_code, t->signal, t->reason, t->message, t->started_at,
+                                   t->finished_at, "");
+    }
     out.push_back(std::move(cs));
   }
   return out;
+}
+
+// Names every change worth a write: phase, readiness, and each container's
+// state, reason, readiness and restarts.
+std::string Digest(const std::string& phase, const drivers::WorkloadStatus& st, bool ready) {
+  std::string d = phase + "/" + st.reason + "/" + std::to_string(st.exit_code);
+  if (!ready && st.state == RunState::kRunning) d += "/unready";
+  for (const auto& c : st.containers) {
+    d += "/" + std::to_string(c.restart_count);
+    if (c.state != RunState::kRunning || c.ready.has_value()) {
+      d += ":" + std::string(drivers::RunStateName(c.state)) + ":" + c.reason +
+           (c.ready.value_or(false) ? ":ready" : "");
+    }
+  }
+  return d;
 }
 
 }  // namespace
@@ -66,8 +98,9 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
       return std::nullopt;
     case RunState::kRunning:
       r.phase = "Running";
-      r.ready = true;
-      r.ready_condition = Condition(true, "", "", st.started_at);
+      r.ready = st.ready.value_or(true);
+      r.ready_condition = r.ready ? Condition(true, "", "", st.started_at)
+                                  : Condition(false, st.reason, st.message, st.started_at);
       break;
     case RunState::kExited:
       if (pod) {
@@ -84,14 +117,15 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
           Condition(false, st.reason.empty() ? "Failed" : st.reason, st.message, st.finished_at);
       break;
   }
-  r.digest = r.phase + "/" + st.reason + "/" + std::to_string(st.exit_code);
+  r.digest = Digest(r.phase, st, r.ready);
   r.status["phase"] = r.phase;
   if (st.started_at != Clock::WallTime{}) r.status["startTime"] = FormatRfc3339(st.started_at);
   if (pod) {
     r.status["containerStatuses"] = ContainerStatuses(st);
-    for (const auto& c : st.containers) r.digest += "/" + std::to_string(c.restart_count);
-    if (!r.ready && !st.reason.empty()) r.status["reason"] = st.reason;
-    if (!r.ready && !st.message.empty()) r.status["message"] = st.message;
+    // A Running Pod that is not ready says why in its Ready condition only.
+    bool ended = st.state != RunState::kRunning;
+    if (ended && !st.reason.empty()) r.status["reason"] = st.reason;
+    if (ended && !st.message.empty()) r.status["message"] = st.message;
   } else {
     if (!st.accelerator.empty()) r.status["accelerator"] = st.accelerator;
     if (!r.ready) {

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,17 +69,36 @@ inline std::string_view RunStateName(RunState state) {
   return "";
 }
 
-// One container of a Pod.
+// How one run of a container ended (Kubernetes' ContainerStateTerminated).
+struct Termination {
+  int exit_code = 0;
+  int signal = 0;
+  std::string reason;  // Completed, Error, OOMKilled, StartError
+  std::string message;
+  Clock::WallTime started_at{};
+  Clock::WallTime finished_at{};
+  bool operator==(const Termination&) const = default;
+};
+
+// One container of a Pod. Starting is Kubernetes' "waiting" (reason
+// ContainerCreating, CrashLoopBackOff, ErrImagePull, ImagePullBackOff, ...);
+// Exited and Failed are "terminated".
 struct ContainerStatus {
   std::string name;
   std::string image;
+  std::string image_id;      // the image's digest, once resolved
+  std::string container_id;  // runtime://id of the current (or last) run
   RunState state = RunState::kStarting;
   Clock::WallTime started_at{};
   Clock::WallTime finished_at{};
   int exit_code = 0;
+  int signal = 0;
   int restart_count = 0;
-  std::string reason;  // Completed, Error, StartError, ...
+  std::string reason;  // Completed, Error, StartError, ...; waiting: why
   std::string message;
+  // From readiness probes; nullopt: ready whenever running (no probe).
+  std::optional<bool> ready;
+  std::optional<Termination> last_termination;  // the run before this one
   bool operator==(const ContainerStatus&) const = default;
 };
 
@@ -91,6 +111,9 @@ struct WorkloadStatus {
   std::string message;      // for people
   std::string accelerator;  // VMs: "kvm" or "tcg", as running
   std::vector<ContainerStatus> containers;  // Pods: one per container, in spec order
+  // Pods with readiness probes: whether every container is ready; nullopt:
+  // ready whenever Running.
+  std::optional<bool> ready;
   bool operator==(const WorkloadStatus&) const = default;
 };
 
@@ -109,7 +132,28 @@ struct Capabilities {
   bool exec = false;
   bool console = false;
   bool migrate = false;
+  // The OCI runtime with its version ("runc 1.1.5"), reported on the Host as
+  // status.runtime.ociRuntime; empty for drivers without one.
+  std::string oci_runtime;
 };
+
+// Reading a container's log (Kubernetes' PodLogOptions).
+struct LogOptions {
+  std::string container;  // empty: the Pod's only container
+  bool previous = false;  // the run before the current one
+  bool follow = false;    // keep reading until the container exits or the sink says stop
+  int64_t tail_lines = -1;  // the last N lines; -1 all
+};
+
+struct LogLine {
+  Clock::WallTime time{};
+  std::string stream;  // stdout or stderr
+  std::string text;    // without the trailing newline
+  bool operator==(const LogLine&) const = default;
+};
+
+// Receives log lines in order; returns false to stop reading.
+using LogSink = std::function<bool(const LogLine& line)>;
 
 // Versioned, opaque state for one started workload. Start returns it; the agent
 // persists it (when the driver's workloads outlive the agent) before it reports
@@ -176,8 +220,16 @@ class Driver {
   // The workload's current status; NotFound if unknown.
   virtual Result<WorkloadStatus> StatusOf(const std::string& uid) const = 0;
 
-  // TODO(agent): logs, exec/console and migrate arrive with the oci and qemu
-  // drivers; a driver lacking them will answer NotSupported.
+  // Streams a container's log to `sink` on the calling thread; with follow,
+  // blocks until the container exits or the sink returns false. NotFound for
+  // an unknown uid or container (or no previous run); NotSupported for
+  // drivers without logs.
+  virtual Status Logs(const std::string& uid, const LogOptions& options, const LogSink& sink) {
+    return NotSupported("driver " + capabilities().name + " keeps no logs");
+  }
+
+  // TODO(agent): exec/console and migrate arrive with the qemu driver and the
+  // streams; a driver lacking them will answer NotSupported.
 };
 
 }  // namespace lintel::drivers
