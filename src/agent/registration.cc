@@ -49,6 +49,7 @@ Json HostAgent::HostStatus(Clock::WallTime now) const {
                   {"sandbox", caps_.sandbox},
                   {"drivers", Json::array({caps_.name})}};
   if (!config_.agent_version.empty()) runtime["agentVersion"] = config_.agent_version;
+  if (!caps_.oci_runtime.empty()) runtime["ociRuntime"] = caps_.oci_runtime;
   return {{"capacity", config_.capacity},
           {"allocatable", config_.allocatable.is_null() ? config_.capacity : config_.allocatable},
           {"runtime", std::move(runtime)},
