@@ -238,8 +238,6 @@ void PodRunner::HandleExit(Container& c) {
 
 void PodRunner::EndRun(Container& c, Termination t) {
   ContainerRecord& rec = *c.rec;
-  if (rec.current) CleanupRun(*rec.current, c.plan->name);
-  rec.current.reset();
   c.killing = false;
   c.sent_kill = false;
   c.kill_message.clear();
@@ -281,7 +279,15 @@ void PodRunner::EndRun(Container& c, Termination t) {
     rec.waiting_reason.clear();
     rec.waiting_message.clear();
   }
+  // Reported before the teardown (runc delete alone takes ~20ms); the run
+  // stays in the record until it is gone, so a crash in between redoes it.
   Save();
+  Publish();
+  if (rec.current) {
+    CleanupRun(*rec.current, c.plan->name);
+    rec.current.reset();
+    Save();
+  }
 }
 
 void PodRunner::CleanupRun(const RunRecord& run, const std::string& name) {
