@@ -44,38 +44,38 @@ std::vector<std::string> Split(const std::string& line, char sep) {
   return out;
 }
 
-std::vector<PasswdEntry> ParsePasswd(const std::optional<std::string>& text) {
-  std::vector<PasswdEntry> out;
-  if (!text) return out;
+// Calls fn with the ':'-separated fields of each line that has at least `min_fields`.
+template <typename Fn>
+void ForEachEntry(const std::optional<std::string>& text, size_t min_fields, Fn&& fn) {
+  if (!text) return;
   std::istringstream in(*text);
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     auto f = Split(line, ':');
-    if (f.size() < 4) continue;
+    if (f.size() >= min_fields) fn(f);
+  }
+}
+
+std::vector<PasswdEntry> ParsePasswd(const std::optional<std::string>& text) {
+  std::vector<PasswdEntry> out;
+  ForEachEntry(text, 4, [&](const std::vector<std::string>& f) {
     auto uid = ParseId(f[2]);
     auto gid = ParseId(f[3]);
-    if (!uid || !gid) continue;
-    out.push_back({f[0], *uid, *gid, f.size() > 5 ? f[5] : ""});
-  }
+    if (uid && gid) out.push_back({f[0], *uid, *gid, f.size() > 5 ? f[5] : ""});
+  });
   return out;
 }
 
 std::vector<GroupEntry> ParseGroup(const std::optional<std::string>& text) {
   std::vector<GroupEntry> out;
-  if (!text) return out;
-  std::istringstream in(*text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    auto f = Split(line, ':');
-    if (f.size() < 3) continue;
+  ForEachEntry(text, 3, [&](const std::vector<std::string>& f) {
     auto gid = ParseId(f[2]);
-    if (!gid) continue;
+    if (!gid) return;
     GroupEntry g{f[0], *gid, {}};
     if (f.size() > 3 && !f[3].empty()) g.members = Split(f[3], ',');
     out.push_back(std::move(g));
-  }
+  });
   return out;
 }
 

@@ -99,42 +99,42 @@ TEST_F(OciDriverTest, MemoryHogIsOomKilled) {
   EXPECT_EQ(st.reason, "OOMKilled");
 }
 
-TEST_F(OciDriverTest, GracefulStopRunsTheTrap) {
-  auto w = Workload("trap", PodSpec({Container("main",
-                                               "trap 'echo got TERM; exit 0' TERM; echo up; "
-                                               "while true; do sleep 0.1; done")}));
-  StartPod(w);
-  ASSERT_TRUE(Running(WaitFor(w.uid, [](const auto& s) { return Running(s); })));
-  Watch(w.uid, "main");
-  // The trap is set once "up" is logged.
-  for (int i = 0; i < 200 && !Contains(LogLines(w.uid), "up"); ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
+// Starts a Pod running `script` (which logs "up" once its trap is set),
+// stops it with `grace` and returns how long Stop took.
+class OciStopTest : public OciDriverTest {
+ protected:
+  std::chrono::steady_clock::duration StartAndStop(const std::string& name,
+                                                   const std::string& script, milliseconds grace) {
+    auto w = Workload(name, PodSpec({Container("main", script + "; echo up; "
+                                                                 "while true; do sleep 0.1; done")}));
+    uid_ = w.uid;
+    StartPod(w);
+    EXPECT_TRUE(Running(WaitFor(w.uid, [](const auto& s) { return Running(s); })));
+    Watch(w.uid, "main");
+    for (int i = 0; i < 200 && !Contains(LogLines(w.uid), "up"); ++i) {
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(driver_->Stop(w.uid, grace).ok());
+    return std::chrono::steady_clock::now() - t0;
   }
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(driver_->Stop(w.uid, std::chrono::seconds(10)).ok());
-  auto took = std::chrono::steady_clock::now() - t0;
+  std::string uid_;
+};
+
+TEST_F(OciStopTest, GracefulStopRunsTheTrap) {
+  auto took = StartAndStop("trap", "trap 'echo got TERM; exit 0' TERM", std::chrono::seconds(10));
   EXPECT_LT(took, std::chrono::seconds(5));
-  auto st = StatusOf(w.uid);
+  auto st = StatusOf(uid_);
   ASSERT_EQ(st.state, RunState::kExited);
   EXPECT_EQ(st.containers[0].exit_code, 0);
-  EXPECT_TRUE(Contains(LogLines(w.uid), "got TERM"));
+  EXPECT_TRUE(Contains(LogLines(uid_), "got TERM"));
 }
 
-TEST_F(OciDriverTest, StopKillsWhatIgnoresTerm) {
-  auto w = Workload("stubborn", PodSpec({Container("main", "trap '' TERM; echo up; "
-                                                           "while true; do sleep 0.1; done")}));
-  StartPod(w);
-  ASSERT_TRUE(Running(WaitFor(w.uid, [](const auto& s) { return Running(s); })));
-  Watch(w.uid, "main");
-  for (int i = 0; i < 200 && !Contains(LogLines(w.uid), "up"); ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(driver_->Stop(w.uid, milliseconds(1000)).ok());
-  auto took = std::chrono::steady_clock::now() - t0;
+TEST_F(OciStopTest, StopKillsWhatIgnoresTerm) {
+  auto took = StartAndStop("stubborn", "trap '' TERM", milliseconds(1000));
   EXPECT_GE(took, milliseconds(900));
   EXPECT_LT(took, std::chrono::seconds(8));
-  auto st = StatusOf(w.uid);
+  auto st = StatusOf(uid_);
   ASSERT_EQ(st.state, RunState::kExited);
   EXPECT_EQ(st.containers[0].exit_code, 137);
   EXPECT_EQ(st.containers[0].signal, 9);
