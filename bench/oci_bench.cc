@@ -15,7 +15,7 @@
 // A harness main rather than Google Benchmark: each sample is one container
 // start with work around it that must not be timed.
 //
-//   oci_bench [--quick] [--runs N]      (root; exits 77, skipped, otherwise)
+//   oci_bench [--quick] [--runs N] [--runtime runc|crun]   (root; exits 77, skipped, otherwise)
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "common/fs.h"
+#include "drivers/oci/cgroups.h"
 #include "drivers/oci/oci_driver.h"
 #include "drivers/oci/oci_spec.h"
 #include "drivers/oci/sandbox.h"
@@ -51,6 +52,7 @@ double Median(std::vector<double> v) {
 
 struct Config {
   int runs = 15;
+  std::string runtime = "runc";
 };
 
 // Waits for the Listener to report a state for a uid.
@@ -84,13 +86,13 @@ class Waiter {
 
 class Bench {
  public:
-  Status Setup(const std::string& dir) {
+  Status Setup(const std::string& dir, const std::string& runtime) {
     dir_ = dir;
     if (!rootfs_.Build(dir + "/busybox")) return NotFound("/bin/busybox is missing");
     OciOptions o;
     o.data_dir = dir + "/data";
     o.run_dir = dir + "/run";
-    o.runtime = "runc";
+    o.runtime = runtime;
     o.cgroup_root = "/lintel-bench-" + std::to_string(::getpid());
     o.rootfs = &rootfs_;
     auto d = OciDriver::Create(std::move(o));
@@ -115,6 +117,12 @@ class Bench {
   void Teardown() {
     if (driver_) driver_.reset();
     (void)DestroySandbox(layout_, plan_, nullptr);
+    // runc deletes each run's cgroup, not the parents the baseline named.
+    RemoveCgroupTree(BaselineCgroups(), "");
+  }
+
+  static std::string BaselineCgroups() {
+    return "/lintel-bench-" + std::to_string(::getpid()) + "/baseline";
   }
 
   static ContainerPlan Plan(const std::vector<std::string>& cmd) {
@@ -138,8 +146,7 @@ class Bench {
     in.container = &plan_.containers[0];
     in.image = image.defaults;
     in.rootfs = rootfs;
-    in.cgroups_path = "/lintel-bench-" + std::to_string(::getpid()) + "/baseline/c" +
-                      std::to_string(n);
+    in.cgroups_path = BaselineCgroups() + "/c" + std::to_string(n);
     in.sandbox = sandbox_;
     in.host = ReadHostLimits();
     LINTEL_ASSIGN_OR_RETURN(Json config, BuildConfig(in));
@@ -200,10 +207,12 @@ int Main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--quick") == 0) {
       c.runs = 3;
+    } else if (std::strcmp(argv[i], "--runtime") == 0 && i + 1 < argc) {
+      c.runtime = argv[++i];
     } else if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
       c.runs = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: oci_bench [--quick] [--runs N]\n");
+      std::fprintf(stderr, "usage: oci_bench [--quick] [--runs N] [--runtime runc|crun]\n");
       return 2;
     }
   }
@@ -211,17 +220,18 @@ int Main(int argc, char** argv) {
     std::printf("oci_bench: skipped (needs root: runc, namespaces, cgroups, overlayfs)\n");
     return 77;
   }
-  auto runc = FindExecutable("runc");
+  auto runtime = FindExecutable(c.runtime);
   auto conmon = FindExecutable("conmon");
-  if (!runc.ok() || !conmon.ok()) {
-    std::printf("oci_bench: skipped (runc or conmon missing; scripts/setup installs them)\n");
+  if (!runtime.ok() || !conmon.ok()) {
+    std::printf("oci_bench: skipped (%s or conmon missing; scripts/setup installs them)\n",
+                c.runtime.c_str());
     return 77;
   }
   spdlog::set_level(spdlog::level::warn);
   lintel::testing::TempDir tmp;
   Bench b;
-  b.runtime_path_ = *runc;
-  if (Status s = b.Setup(tmp.path()); !s.ok()) {
+  b.runtime_path_ = *runtime;
+  if (Status s = b.Setup(tmp.path(), c.runtime); !s.ok()) {
     std::fprintf(stderr, "oci_bench: %s\n", s.ToString().c_str());
     b.Teardown();
     return 1;
@@ -248,16 +258,17 @@ int Main(int argc, char** argv) {
     take(b.ThroughDriver(true_cmd, RunState::kExited, 1000 + i), &drv_exit, "driver start+exit");
   }
   b.Teardown();
-  std::printf("## OCI driver: start latency (runc, busybox, median of %d runs)\n\n", c.runs);
-  std::printf("| measure | raw runc (baseline) | through the driver | ratio | added |\n"
+  std::printf("## OCI driver: start latency (%s, busybox, median of %d runs)\n\n",
+              c.runtime.c_str(), c.runs);
+  std::printf("| measure | raw runtime (baseline) | through the driver | ratio | added |\n"
               "|---|---|---|---|---|\n");
   auto row = [](const char* name, const std::vector<double>& base, const std::vector<double>& drv) {
     double mb = Median(base), md = Median(drv);
     std::printf("| %s | %.1f ms | %.1f ms | %.2f | %+.1f ms |\n", name, mb, md,
                 mb > 0 ? md / mb : 0, md - mb);
   };
-  row("start -> Running (`sleep 1000`; baseline `runc run --detach`)", base_run, drv_run);
-  row("start -> Exited (`/bin/true`; baseline `runc run`)", base_exit, drv_exit);
+  row("start -> Running (`sleep 1000`; baseline `run --detach`)", base_run, drv_run);
+  row("start -> Exited (`/bin/true`; baseline `run`)", base_exit, drv_exit);
   std::fflush(stdout);
   return failures == 0 ? 0 : 1;
 }

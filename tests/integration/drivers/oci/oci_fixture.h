@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -64,7 +65,9 @@ class OciDriverTest : public ::testing::Test {
     drivers::oci::OciOptions o;
     o.data_dir = dir_.path() + "/data";
     o.run_dir = dir_.path() + "/run";
-    o.runtime = "runc";
+    // LINTEL_TEST_OCI_RUNTIME=crun (or auto) runs the suite on another runtime.
+    const char* runtime = std::getenv("LINTEL_TEST_OCI_RUNTIME");  // NOLINT(concurrency-mt-unsafe)
+    o.runtime = runtime && *runtime ? runtime : "runc";
     o.cgroup_root = cgroup_root_;
     o.rootfs = rootfs_;
     o.backoff.initial = std::chrono::milliseconds(200);
