@@ -260,8 +260,9 @@ int Main(int argc, char** argv) {
   b.Teardown();
   std::printf("## OCI driver: start latency (%s, busybox, median of %d runs)\n\n",
               c.runtime.c_str(), c.runs);
-  std::printf("| measure | raw runtime (baseline) | through the driver | ratio | added |\n"
-              "|---|---|---|---|---|\n");
+  std::printf(
+      "| measure | raw runtime (baseline) | through the driver | ratio | added |\n"
+      "|---|---|---|---|---|\n");
   auto row = [](const char* name, const std::vector<double>& base, const std::vector<double>& drv) {
     double mb = Median(base), md = Median(drv);
     std::printf("| %s | %.1f ms | %.1f ms | %.2f | %+.1f ms |\n", name, mb, md,
@@ -276,4 +277,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace lintel::drivers::oci
 
-int main(int argc, char** argv) { return lintel::drivers::oci::Main(argc, argv); }
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  return lintel::drivers::oci::Main(argc, argv);
+}

@@ -65,23 +65,38 @@ Result<ConmonStarted> CreateWithConmon(const ConmonRequest& q) {
 
   SpawnOptions o;
   o.argv = {q.conmon,
-            "--api-version", "1",
-            "-c", q.id,
-            "-u", q.cuuid,
-            "-n", q.name,
-            "-r", q.runtime,
-            "-b", q.bundle,
-            "-p", q.container_pidfile,
-            "--conmon-pidfile", q.conmon_pidfile,
-            "--exit-dir", q.exit_dir,
-            "-l", "k8s-file:" + q.log_path,
-            "--socket-dir-path", q.socket_dir,
-            "--log-level", "error",
-            "--runtime-arg", "--root",
-            "--runtime-arg", q.runtime_root};
+            "--api-version",
+            "1",
+            "-c",
+            q.id,
+            "-u",
+            q.cuuid,
+            "-n",
+            q.name,
+            "-r",
+            q.runtime,
+            "-b",
+            q.bundle,
+            "-p",
+            q.container_pidfile,
+            "--conmon-pidfile",
+            q.conmon_pidfile,
+            "--exit-dir",
+            q.exit_dir,
+            "-l",
+            "k8s-file:" + q.log_path,
+            "--socket-dir-path",
+            q.socket_dir,
+            "--log-level",
+            "error",
+            "--runtime-arg",
+            "--root",
+            "--runtime-arg",
+            q.runtime_root};
   const char* path = std::getenv("PATH");  // NOLINT(concurrency-mt-unsafe): read only
   o.env = std::vector<std::string>{
-      std::string("PATH=") + (path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+      std::string("PATH=") +
+          (path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
       "_OCI_SYNCPIPE=3"};
   o.fds = {{3, child.get()}};
   o.new_session = true;

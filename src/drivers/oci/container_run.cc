@@ -1,10 +1,10 @@
 // PodRunner: one run of a container, from image to exit.
-#include <dirent.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "common/fs.h"
 #include "drivers/oci/cgroups.h"
@@ -43,16 +43,14 @@ std::string Seconds(milliseconds d) {
 
 // Log files of runs before `keep_from` go (the previous run's stay).
 void PruneLogs(const std::string& dir, int keep_from) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
     size_t dot = name.find(".log");
     if (dot == std::string::npos || dot == 0) continue;
     int run = std::atoi(name.substr(0, dot).c_str());
-    if (run < keep_from) ::unlink((dir + "/" + name).c_str());
+    if (run < keep_from) ::unlink(e.path().c_str());
   }
-  ::closedir(d);
 }
 
 }  // namespace
@@ -78,8 +76,8 @@ void PodRunner::StartRun(Container& c) {
                                : (rec.pull_failures == 1 ? "ErrImagePull" : "ImagePullBackOff");
     rec.waiting_message = image.error().message();
     rec.next_start = env_->clock->Now() + BackoffDelay(env_->backoff, rec.pull_failures);
-    spdlog::info("oci: pod {}/{} container {}: image {}: {}", plan_.ns, plan_.name, p.name,
-                 p.image, image.error().message());
+    spdlog::info("oci: pod {}/{} container {}: image {}: {}", plan_.ns, plan_.name, p.name, p.image,
+                 image.error().message());
     Save();
     return;
   }
@@ -105,8 +103,8 @@ void PodRunner::StartRun(Container& c) {
   if (!rootfs.ok()) return FailRun(c, rootfs.error().message(), 128);
   UserDatabase users{Optional(ReadFileInRoot(*rootfs, "/etc/passwd")),
                      Optional(ReadFileInRoot(*rootfs, "/etc/group"))};
-  auto user = ResolveUser(image->defaults.user, p.security.run_as_user, p.security.run_as_group,
-                          users);
+  auto user =
+      ResolveUser(image->defaults.user, p.security.run_as_user, p.security.run_as_group, users);
   if (!user.ok()) return FailRun(c, user.error().message(), 128);
   BundleInput in;
   in.pod = &plan_;
@@ -153,7 +151,8 @@ void PodRunner::StartRun(Container& c) {
   Save();  // conmon now runs: a restarted agent must find it
   if (Status s = env_->runtime->Start(run.id); !s.ok()) return FailRun(c, s.message(), 128);
   rec.current->started_at = env_->clock->Now();
-  c.pidfd.reset(PidfdOpen(started->conmon_pid));  // invalid if it already exited: handled as an exit
+  c.pidfd.reset(
+      PidfdOpen(started->conmon_pid));  // invalid if it already exited: handled as an exit
   c.running = true;
   c.started_mono = env_->clock->Monotonic();
   rec.waiting_reason.clear();
@@ -162,8 +161,8 @@ void PodRunner::StartRun(Container& c) {
 }
 
 void PodRunner::FailRun(Container& c, const std::string& message, int exit_code) {
-  spdlog::info("oci: pod {}/{} container {}: start failed: {}", plan_.ns, plan_.name,
-               c.plan->name, message);
+  spdlog::info("oci: pod {}/{} container {}: start failed: {}", plan_.ns, plan_.name, c.plan->name,
+               message);
   Termination t;
   t.exit_code = exit_code;
   t.reason = "StartError";
@@ -190,8 +189,8 @@ bool PodRunner::AdoptRun(Container& c) {
   c.pidfd.reset(PidfdOpen(run.conmon_pid));
   if (!c.pidfd.valid()) return false;
   c.running = true;
-  auto ran = std::chrono::duration_cast<std::chrono::nanoseconds>(env_->clock->Now() -
-                                                                  run.started_at);
+  auto ran =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(env_->clock->Now() - run.started_at);
   c.started_mono = env_->clock->Monotonic() - std::max(ran, std::chrono::nanoseconds(0));
   ResetProbes(c);
   return true;
@@ -263,17 +262,16 @@ void PodRunner::EndRun(Container& c, Termination t) {
     }
   }
   spdlog::info("oci: pod {}/{} container {} run {} ended: {} (exit {}){}", plan_.ns, plan_.name,
-               c.plan->name, rec.runs - 1, t.reason, t.exit_code,
-               restart ? ", restarting" : "");
+               c.plan->name, rec.runs - 1, t.reason, t.exit_code, restart ? ", restarting" : "");
   rec.last = std::move(t);
   if (restart) {
     rec.consecutive = NextConsecutive(env_->backoff, rec.consecutive, ran);
     milliseconds delay = BackoffDelay(env_->backoff, rec.consecutive);
     rec.next_start = env_->clock->Now() + delay;
     rec.waiting_reason = "CrashLoopBackOff";
-    rec.waiting_message = "back-off " + Seconds(delay) + " restarting failed container=" +
-                          c.plan->name + " pod=" + plan_.name + "_" + plan_.ns + "(" + plan_.uid +
-                          ")";
+    rec.waiting_message = "back-off " + Seconds(delay) +
+                          " restarting failed container=" + c.plan->name + " pod=" + plan_.name +
+                          "_" + plan_.ns + "(" + plan_.uid + ")";
   } else {
     rec.done = true;
     rec.waiting_reason.clear();

@@ -85,7 +85,7 @@ class LineReader {
     }
   }
   // Bytes consumed up to the last complete line.
-  uint64_t line_offset() const { return offset_ - carry_.size(); }
+  uint64_t LineOffset() const { return offset_ - carry_.size(); }
 
  private:
   int fd_;
@@ -127,7 +127,7 @@ Result<LogPosition> ReadLogs(const std::vector<std::string>& paths, int64_t tail
     });
     if (!r.ok()) return r.error();
     stopped = !*r;
-    pos = {reader.line_offset(), static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+    pos = {reader.LineOffset(), static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
   }
   for (auto& line : tail) {
     if (!sink(line)) break;

@@ -48,8 +48,8 @@ Result<std::unique_ptr<OciDriver>> OciDriver::Create(OciOptions options) {
   LINTEL_ASSIGN_OR_RETURN(RuntimeInfo info, SelectRuntime(options.runtime));
   LINTEL_ASSIGN_OR_RETURN(std::string conmon, FindExecutable(options.conmon));
   const std::string root = options.data_dir + "/oci";
-  for (const std::string& dir : {root + "/pods", root + "/runc", options.run_dir + "/netns",
-                                 options.run_dir + "/s"}) {
+  for (const std::string& dir :
+       {root + "/pods", root + "/runc", options.run_dir + "/netns", options.run_dir + "/s"}) {
     LINTEL_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   }
   auto runtime = std::make_unique<OciRuntime>(std::move(info), root + "/runc");
@@ -75,7 +75,8 @@ OciDriver::OciDriver(OciOptions options, std::unique_ptr<OciRuntime> runtime, st
   env_.log_max_bytes = options_.log_max_bytes;
   env_.pids_limit = options_.pids_limit;
   env_.housekeeping = options_.housekeeping;
-  env_.network = (options_.network.setup || options_.network.teardown) ? &options_.network : nullptr;
+  env_.network =
+      (options_.network.setup || options_.network.teardown) ? &options_.network : nullptr;
   env_.notify = [this](const std::string& uid, const WorkloadStatus& st) { Notify(uid, st); };
 }
 
@@ -202,9 +203,7 @@ Status OciDriver::Destroy(const std::string& uid) {
   return s;
 }
 
-void OciDriver::ReleaseShared() {
-  RemoveCgroupTree(options_.cgroup_root + "/pods", "");
-}
+void OciDriver::ReleaseShared() { RemoveCgroupTree(options_.cgroup_root + "/pods", ""); }
 
 Result<WorkloadStatus> OciDriver::StatusOf(const std::string& uid) const {
   auto runner = Find(uid);
@@ -222,7 +221,8 @@ std::optional<RunRecord> OciDriver::CurrentRun(const std::string& uid,
 Status OciDriver::Logs(const std::string& uid, const LogOptions& options, const LogSink& sink) {
   auto runner = Find(uid);
   if (!runner) return NotFound("pod " + uid + " is not known to the oci driver");
-  LINTEL_ASSIGN_OR_RETURN(PodRunner::LogTarget t, runner->LogFor(options.container, options.previous));
+  LINTEL_ASSIGN_OR_RETURN(PodRunner::LogTarget t,
+                          runner->LogFor(options.container, options.previous));
   LINTEL_ASSIGN_OR_RETURN(LogPosition pos,
                           ReadLogs({RotatedPath(t.path), t.path}, options.tail_lines, sink));
   if (!options.follow || !t.active) return Status();

@@ -33,7 +33,7 @@
 namespace lintel::drivers::oci {
 
 struct OciOptions {
-  std::string data_dir;  // state under DATA/oci: pods/<uid>/, runc/
+  std::string data_dir;                 // state under DATA/oci: pods/<uid>/, runc/
   std::string run_dir = "/run/lintel";  // netns/ (namespace files), s/ (conmon links)
   std::string runtime = "auto";         // auto, runc, crun, or a path
   std::string conmon = "conmon";        // name on PATH or a path

@@ -25,7 +25,9 @@ const std::string* Lookup(const std::vector<std::string>& env, const std::string
 void Upsert(std::vector<std::string>* env, const std::string& key, const std::string& value) {
   for (auto& kv : *env) {
     if (KeyOf(kv) == key) {
-      kv = key + "=" + value;
+      kv = key;
+      kv += '=';
+      kv += value;
       return;
     }
   }
@@ -63,8 +65,9 @@ Result<std::vector<std::string>> ProcessArgs(const ContainerPlan& c, const Image
     out.insert(out.end(), rest.begin(), rest.end());
   }
   if (out.empty() || out.front().empty()) {
-    return Invalid("no command specified: the container has no command and the image no "
-                   "Entrypoint or Cmd");
+    return Invalid(
+        "no command specified: the container has no command and the image no "
+        "Entrypoint or Cmd");
   }
   return out;
 }
@@ -112,13 +115,13 @@ std::vector<std::string> MergeEnv(const std::vector<std::string>& image_env,
 }
 
 const std::vector<std::string>& DefaultCapabilities() {
-  static const std::vector<std::string> kCaps = {
-      "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-      "CAP_MKNOD",  "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-      "CAP_SETFCAP", "CAP_SETPCAP",     "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-      "CAP_KILL",   "CAP_AUDIT_WRITE",
+  static const std::vector<std::string> caps = {
+      "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+      "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+      "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+      "CAP_KILL",    "CAP_AUDIT_WRITE",
   };
-  return kCaps;
+  return caps;
 }
 
 std::vector<std::string> EffectiveCapabilities(const SecurityContext& sc) {
@@ -200,7 +203,7 @@ Result<Json> BuildConfig(const BundleInput& in) {
   if (c.has_command || c.has_args) {
     for (auto& a : args) a = ExpandVars(a, env);
   }
-  std::string cwd = !c.working_dir.empty()       ? c.working_dir
+  std::string cwd = !c.working_dir.empty()          ? c.working_dir
                     : !in.image.working_dir.empty() ? in.image.working_dir
                                                     : "/";
   const std::vector<std::string> caps = EffectiveCapabilities(c.security);
@@ -214,9 +217,13 @@ Result<Json> BuildConfig(const BundleInput& in) {
       {"env", env},
       {"cwd", cwd},
       {"capabilities",
-       {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"inheritable", Json::array()}}},
+       {{"bounding", caps},
+        {"effective", caps},
+        {"permitted", caps},
+        {"inheritable", Json::array()}}},
       {"rlimits",
-       Json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", in.host.nofile}, {"soft", in.host.nofile}}})},
+       Json::array(
+           {{{"type", "RLIMIT_NOFILE"}, {"hard", in.host.nofile}, {"soft", in.host.nofile}}})},
       {"noNewPrivileges", !c.security.allow_privilege_escalation.value_or(false)},
       {"oomScoreAdj", OomScoreAdj(pod, c, in.host)},
   };
@@ -245,22 +252,21 @@ Result<Json> BuildConfig(const BundleInput& in) {
                            {"rbind", "rprivate", "nosuid", "nodev", m.read_only ? "ro" : "rw"}));
   }
 
-  Json namespaces = Json::array({Namespace("pid"), Namespace("mount"), Namespace("cgroup"),
-                                 Namespace("network", in.sandbox.netns),
-                                 Namespace("ipc", in.sandbox.ipcns),
-                                 Namespace("uts", in.sandbox.utsns)});
+  Json namespaces =
+      Json::array({Namespace("pid"), Namespace("mount"), Namespace("cgroup"),
+                   Namespace("network", in.sandbox.netns), Namespace("ipc", in.sandbox.ipcns),
+                   Namespace("uts", in.sandbox.utsns)});
 
   Json linux = {
       {"namespaces", namespaces},
       {"cgroupsPath", in.cgroups_path},
       {"resources", LinuxResources(c.resources, in.pids_limit)},
       {"seccomp", DefaultSeccompProfile()},
-      {"maskedPaths",
-       Json::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                    "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                    "/proc/sched_debug", "/sys/firmware", "/proc/scsi"})},
-      {"readonlyPaths", Json::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                     "/proc/sysrq-trigger"})},
+      {"maskedPaths", Json::array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                                   "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                   "/proc/sched_debug", "/sys/firmware", "/proc/scsi"})},
+      {"readonlyPaths",
+       Json::array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})},
   };
 
   return Json{

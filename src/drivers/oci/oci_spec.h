@@ -39,9 +39,9 @@ struct ImageDefaults {
 
 // What the agent's host allows (read once at driver start).
 struct HostLimits {
-  uint64_t nofile = 1024;       // the agent's RLIMIT_NOFILE hard limit
-  int own_oom_score_adj = 0;    // the agent's: a child may not go lower without CAP_SYS_RESOURCE
-  int64_t memory_bytes = 0;     // MemTotal, for the OOM score of burstable containers
+  uint64_t nofile = 1024;     // the agent's RLIMIT_NOFILE hard limit
+  int own_oom_score_adj = 0;  // the agent's: a child may not go lower without CAP_SYS_RESOURCE
+  int64_t memory_bytes = 0;   // MemTotal, for the OOM score of burstable containers
 };
 
 // The Pod's shared namespaces and files.

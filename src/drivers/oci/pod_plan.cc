@@ -26,8 +26,8 @@ Result<std::string> Str(const Json& obj, const char* key, const std::string& pat
   return v->get<std::string>();
 }
 
-Result<std::vector<std::string>> Strings(const Json& obj, const char* key,
-                                         const std::string& path, bool* present) {
+Result<std::vector<std::string>> Strings(const Json& obj, const char* key, const std::string& path,
+                                         bool* present) {
   std::vector<std::string> out;
   const Json* v = Find(obj, key);
   if (present) *present = v != nullptr;
@@ -94,7 +94,8 @@ Result<Resources> ParseResources(const Json& c, const std::string& path) {
   const Json* limits = Find(*res, "limits");
   const Json* requests = Find(*res, "requests");
   const std::string lp = path + ".resources.limits", rp = path + ".resources.requests";
-  LINTEL_ASSIGN_OR_RETURN(r.memory_limit, QuantityOf(limits ? *limits : empty, "memory", false, lp));
+  LINTEL_ASSIGN_OR_RETURN(r.memory_limit,
+                          QuantityOf(limits ? *limits : empty, "memory", false, lp));
   LINTEL_ASSIGN_OR_RETURN(r.cpu_limit, QuantityOf(limits ? *limits : empty, "cpu", true, lp));
   LINTEL_ASSIGN_OR_RETURN(r.memory_request,
                           QuantityOf(requests ? *requests : empty, "memory", false, rp));
@@ -110,7 +111,8 @@ Result<SecurityContext> ParseSecurity(const Json& c, const std::string& path) {
   const Json* sc = Find(c, "securityContext");
   if (!sc) return s;
   const std::string p = path + ".securityContext";
-  for (auto [key, out] : {std::pair{"runAsUser", &s.run_as_user}, {"runAsGroup", &s.run_as_group}}) {
+  for (auto [key, out] :
+       {std::pair{"runAsUser", &s.run_as_user}, {"runAsGroup", &s.run_as_group}}) {
     if (const Json* v = Find(*sc, key)) {
       if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() > 0xfffffffe) {
         return Bad(p + "." + key, "must be an id between 0 and 4294967294");
@@ -306,7 +308,8 @@ Result<PodPlan> ParsePodPlan(const WorkloadSpec& spec) {
       const Json* empty_dir = Find(v, "emptyDir");
       if (!empty_dir) return NotSupported(vp + ": only emptyDir volumes are supported");
       vol.memory = empty_dir->value("medium", "") == "Memory";
-      LINTEL_ASSIGN_OR_RETURN(vol.size_limit, QuantityOf(*empty_dir, "sizeLimit", false, vp + ".emptyDir"));
+      LINTEL_ASSIGN_OR_RETURN(vol.size_limit,
+                              QuantityOf(*empty_dir, "sizeLimit", false, vp + ".emptyDir"));
       plan.volumes.push_back(std::move(vol));
     }
   }

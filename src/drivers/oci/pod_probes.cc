@@ -20,19 +20,18 @@ struct PodRunner::ProbeRun {
 void PodRunner::ResetProbes(Container& c) {
   Clock::MonoTime now = env_->clock->Monotonic();
   auto make = [&](const std::optional<ProbeSpec>& spec, int success, bool initially_ok) {
-    std::optional<ProbeState> ps;
-    if (!spec) return ps;
-    ps.emplace();
-    ps->spec = &*spec;
-    ps->tracker = ProbeTracker(success, spec->failure_threshold, initially_ok);
-    ps->next = now + std::chrono::seconds(spec->initial_delay_seconds);
-    return ps;
+    if (!spec) return std::optional<ProbeState>();
+    ProbeState ps;
+    ps.spec = &*spec;
+    ps.tracker = ProbeTracker(success, spec->failure_threshold, initially_ok);
+    ps.next = now + std::chrono::seconds(spec->initial_delay_seconds);
+    return std::optional<ProbeState>(std::move(ps));
   };
   DropProbes(c);
   // Liveness and startup probes need one success (as Kubernetes enforces).
   c.liveness = make(c.plan->liveness, 1, true);
-  c.readiness = make(c.plan->readiness,
-                     c.plan->readiness ? c.plan->readiness->success_threshold : 1, false);
+  c.readiness =
+      make(c.plan->readiness, c.plan->readiness ? c.plan->readiness->success_threshold : 1, false);
   c.startup = make(c.plan->startup, 1, false);
   c.started_ok = !c.startup.has_value();
 }

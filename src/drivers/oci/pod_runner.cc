@@ -200,8 +200,8 @@ Result<PodRunner::LogTarget> PodRunner::LogFor(const std::string& container, boo
   t.container = plan_.containers[i].name;
   t.run = previous ? runs - 2 : runs - 1;
   if (t.run < 0) {
-    return NotFound(previous ? "previous terminated container \"" + t.container +
-                                   "\" in pod \"" + plan_.name + "\" not found"
+    return NotFound(previous ? "previous terminated container \"" + t.container + "\" in pod \"" +
+                                   plan_.name + "\" not found"
                              : "container \"" + t.container + "\" in pod \"" + plan_.name +
                                    "\" has not started yet");
   }
@@ -258,7 +258,8 @@ Clock::MonoTime PodRunner::NextWake() const {
   Clock::MonoTime next = next_housekeeping_;
   auto consider = [&](Clock::MonoTime t) { next = std::min(next, t); };
   for (const auto& c : containers_) {
-    if (c.killing) consider(c.sent_kill ? c.kill_deadline + std::chrono::seconds(10) : c.kill_deadline);
+    if (c.killing)
+      consider(c.sent_kill ? c.kill_deadline + std::chrono::seconds(10) : c.kill_deadline);
     if (!c.running && !c.rec->done && !c.rec->current && !record_.stopping) {
       auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(c.rec->next_start - wall);
       consider(now + std::max(wait, std::chrono::nanoseconds(0)));

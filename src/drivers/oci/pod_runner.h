@@ -180,7 +180,7 @@ class PodRunner {
   std::string failure_;  // the sandbox could not be made
   Clock::MonoTime next_housekeeping_{};
   bool notify_enabled_ = false;  // set before the thread starts
-  UniqueFd wake_fd_;  // eventfd
+  UniqueFd wake_fd_;             // eventfd
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -16,9 +16,12 @@ Clock::WallTime FromNanos(int64_t n) {
 }
 
 Json TerminationToJson(const Termination& t) {
-  return {{"exitCode", t.exit_code}, {"signal", t.signal},
-          {"reason", t.reason},      {"message", t.message},
-          {"startedAt", ToNanos(t.started_at)}, {"finishedAt", ToNanos(t.finished_at)}};
+  return {{"exitCode", t.exit_code},
+          {"signal", t.signal},
+          {"reason", t.reason},
+          {"message", t.message},
+          {"startedAt", ToNanos(t.started_at)},
+          {"finishedAt", ToNanos(t.finished_at)}};
 }
 
 Termination TerminationFromJson(const Json& j) {
@@ -33,9 +36,12 @@ Termination TerminationFromJson(const Json& j) {
 }
 
 Json RunToJson(const RunRecord& r) {
-  return {{"run", r.run},          {"id", r.id},
-          {"imageID", r.image_id}, {"startedAt", ToNanos(r.started_at)},
-          {"conmonPid", r.conmon_pid}, {"pid", r.pid}};
+  return {{"run", r.run},
+          {"id", r.id},
+          {"imageID", r.image_id},
+          {"startedAt", ToNanos(r.started_at)},
+          {"conmonPid", r.conmon_pid},
+          {"pid", r.pid}};
 }
 
 RunRecord RunFromJson(const Json& j) {
@@ -78,8 +84,8 @@ Json PodRecordToJson(const PodRecord& r) {
 }
 
 Result<PodRecord> PodRecordFromJson(const Json& j) {
-  if (!j.is_object() || j.value("version", 0) != PodRecord::kVersion ||
-      !j.contains("containers") || !j["containers"].is_array()) {
+  if (!j.is_object() || j.value("version", 0) != PodRecord::kVersion || !j.contains("containers") ||
+      !j["containers"].is_array()) {
     return Invalid("pod state: unknown version or shape");
   }
   try {
@@ -101,7 +107,8 @@ Result<PodRecord> PodRecordFromJson(const Json& j) {
       c.waiting_reason = cj.value("waitingReason", "");
       c.waiting_message = cj.value("waitingMessage", "");
       c.image_id = cj.value("imageID", "");
-      if (cj.contains("current") && cj["current"].is_object()) c.current = RunFromJson(cj["current"]);
+      if (cj.contains("current") && cj["current"].is_object())
+        c.current = RunFromJson(cj["current"]);
       if (cj.contains("last") && cj["last"].is_object()) c.last = TerminationFromJson(cj["last"]);
       r.containers.push_back(std::move(c));
     }

@@ -22,8 +22,8 @@ namespace lintel::drivers::oci {
 
 // One run of a container that the runtime may hold.
 struct RunRecord {
-  int run = 0;                // 0 for the first run; names the log file
-  std::string id;             // the runtime's container id
+  int run = 0;     // 0 for the first run; names the log file
+  std::string id;  // the runtime's container id
   std::string image_id;
   Clock::WallTime started_at{};  // zero until `runtime start` succeeded
   pid_t conmon_pid = 0;

@@ -27,8 +27,8 @@ namespace lintel::drivers::oci {
 struct ContainerLive {
   bool running = false;
   bool has_readiness = false;
-  bool ready = false;    // readiness result (when has_readiness)
-  bool started = true;   // startup probe passed, or none
+  bool ready = false;   // readiness result (when has_readiness)
+  bool started = true;  // startup probe passed, or none
 };
 
 WorkloadStatus ComputePodStatus(const PodPlan& plan, const PodRecord& rec,

@@ -80,16 +80,17 @@ int MillisLeft(SteadyTime deadline) {
 Result<UniqueFd> Connect(const ProbeSpec& spec, const ProbeTarget& t, SteadyTime deadline) {
   LINTEL_ASSIGN_OR_RETURN(Address a, ParseAddress(spec.host, spec.port));
   LINTEL_ASSIGN_OR_RETURN(UniqueFd fd, SocketInNetns(t.netns, a.family));
-  std::string where = (spec.host.empty() ? "127.0.0.1" : spec.host) + ":" + std::to_string(spec.port);
+  std::string where =
+      (spec.host.empty() ? "127.0.0.1" : spec.host) + ":" + std::to_string(spec.port);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a.ss), a.len) != 0) {
-    if (errno != EINPROGRESS) return Unavailable("dial tcp " + where + ": " + std::strerror(errno));
+    if (errno != EINPROGRESS) return Unavailable("dial tcp " + where + ": " + ErrnoText(errno));
     struct pollfd p = {fd.get(), POLLOUT, 0};
     int r = ::poll(&p, 1, MillisLeft(deadline));
     if (r <= 0) return Timeout("dial tcp " + where + ": i/o timeout");
     int err = 0;
     socklen_t len = sizeof(err);
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err != 0) return Unavailable("dial tcp " + where + ": " + std::strerror(err));
+    if (err != 0) return Unavailable("dial tcp " + where + ": " + ErrnoText(err));
   }
   return fd;
 }
@@ -124,7 +125,7 @@ ProbeResult HttpProbe(const ProbeSpec& spec, const ProbeTarget& t, SteadyTime de
     if (::poll(&p, 1, MillisLeft(deadline)) <= 0) return {false, "HTTP probe: write timed out"};
     ssize_t n = ::send(fd->get(), req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
-      return {false, std::string("HTTP probe: ") + std::strerror(errno)};
+      return {false, std::string("HTTP probe: ") + ErrnoText(errno)};
     }
     if (n > 0) sent += static_cast<size_t>(n);
   }
@@ -137,7 +138,7 @@ ProbeResult HttpProbe(const ProbeSpec& spec, const ProbeTarget& t, SteadyTime de
     if (n == 0) break;
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
-      return {false, std::string("HTTP probe: ") + std::strerror(errno)};
+      return {false, std::string("HTTP probe: ") + ErrnoText(errno)};
     }
     resp.append(buf, static_cast<size_t>(n));
   }

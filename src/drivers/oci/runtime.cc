@@ -39,7 +39,10 @@ Result<std::string> FindExecutable(const std::string& name) {
   std::string dir;
   while (std::getline(in, dir, ':')) {
     if (dir.empty()) continue;
-    if (executable(dir + "/" + name)) return dir + "/" + name;
+    std::string candidate = dir;
+    candidate += '/';
+    candidate += name;
+    if (executable(candidate)) return candidate;
   }
   return NotFound(name + " not found on PATH (scripts/setup installs it)");
 }

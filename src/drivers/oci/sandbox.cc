@@ -5,8 +5,8 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -159,7 +159,8 @@ Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& p
   };
   if (Status s = WriteIfChanged(p.hostname, pod.hostname + "\n"); !s.ok()) return fail(s);
   if (!pod_ip.empty() || !FileExists(p.hosts)) {
-    if (Status s = WriteIfChanged(p.hosts, HostsFile(pod.hostname, pod_ip)); !s.ok()) return fail(s);
+    if (Status s = WriteIfChanged(p.hosts, HostsFile(pod.hostname, pod_ip)); !s.ok())
+      return fail(s);
   }
   auto host_resolv = ReadFile("/etc/resolv.conf");
   if (Status s = WriteIfChanged(p.resolv_conf, ResolvConf(host_resolv.ok() ? *host_resolv : ""));

@@ -20,7 +20,7 @@ namespace lintel::drivers::oci {
 
 namespace {
 
-constexpr size_t kMaxOutput = 64 * 1024;
+constexpr size_t kMaxOutput = size_t{64} * 1024;
 
 // Copies of the parent's descriptors above every child target, so that a
 // dup2 onto a target never clobbers a source not yet duplicated.
@@ -133,8 +133,8 @@ ExitInfo FromWaitStatus(int status) {
 
 // Waits on `pidfd` and, meanwhile, drains `out_fd` (if >= 0) into `output`.
 // True when the process exited before the deadline.
-bool PollUntilExit(int pidfd, int out_fd, std::string* output, std::chrono::steady_clock::time_point deadline,
-                   bool forever) {
+bool PollUntilExit(int pidfd, int out_fd, std::string* output,
+                   std::chrono::steady_clock::time_point deadline, bool forever) {
   for (;;) {
     struct pollfd p[2] = {{pidfd, POLLIN, 0}, {out_fd, POLLIN, 0}};
     int n = out_fd >= 0 ? 2 : 1;
@@ -152,7 +152,8 @@ bool PollUntilExit(int pidfd, int out_fd, std::string* output, std::chrono::stea
       ssize_t got = ::read(out_fd, buf, sizeof(buf));
       if (got > 0) {
         if (output->size() < kMaxOutput) {
-          output->append(buf, std::min<size_t>(static_cast<size_t>(got), kMaxOutput - output->size()));
+          output->append(buf,
+                         std::min<size_t>(static_cast<size_t>(got), kMaxOutput - output->size()));
         }
         continue;
       }
@@ -164,7 +165,8 @@ bool PollUntilExit(int pidfd, int out_fd, std::string* output, std::chrono::stea
         char buf[4096];
         ssize_t got;
         while ((got = ::read(out_fd, buf, sizeof(buf))) > 0 && output->size() < kMaxOutput) {
-          output->append(buf, std::min<size_t>(static_cast<size_t>(got), kMaxOutput - output->size()));
+          output->append(buf,
+                         std::min<size_t>(static_cast<size_t>(got), kMaxOutput - output->size()));
         }
       }
       return true;
@@ -179,7 +181,8 @@ Result<ExitInfo> WaitPid(pid_t pid, std::chrono::milliseconds timeout) {
   if (pidfd < 0) return SysError("pidfd_open", std::to_string(pid), errno);
   std::string ignored;
   bool forever = timeout.count() < 0;
-  bool done = PollUntilExit(pidfd, -1, &ignored, std::chrono::steady_clock::now() + timeout, forever);
+  bool done =
+      PollUntilExit(pidfd, -1, &ignored, std::chrono::steady_clock::now() + timeout, forever);
   ::close(pidfd);
   if (!done) return Timeout("process " + std::to_string(pid) + " still runs");
   int status = 0;

@@ -10,16 +10,22 @@
 #include <cerrno>
 #include <cstring>
 #include <sstream>
+#include <system_error>
 
 #include "common/fs.h"
 
 namespace lintel::drivers::oci {
 
+std::string ErrnoText(int err) { return std::system_category().message(err); }
+
 Status SysError(std::string_view what, const std::string& path, int err) {
   std::string msg(what);
-  if (!path.empty()) msg += " " + path;
+  if (!path.empty()) {
+    msg += ' ';
+    msg += path;
+  }
   msg += ": ";
-  msg += std::strerror(err);
+  msg += ErrnoText(err);
   if (err == ENOENT) return NotFound(std::move(msg));
   return Internal(std::move(msg));
 }
@@ -106,10 +112,9 @@ std::vector<std::string> MountsUnder(const std::string& prefix) {
       out.push_back(mp);
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) {
-              return a.size() != b.size() ? a.size() > b.size() : a < b;
-            });
+  std::sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
@@ -139,7 +144,9 @@ Status RemoveAll(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return SysError("unlink", path, errno);
     return Status();
   }
-  int rc = ::nftw(path.c_str(), RemoveEntry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  // nftw without FTW_CHDIR does not touch the cwd: safe next to other threads.
+  int rc = ::nftw(path.c_str(), RemoveEntry, 32,  // NOLINT(concurrency-mt-unsafe)
+                  FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
   if (rc != 0) {
     return SysError("remove", path, rc > 0 ? rc : errno);
   }

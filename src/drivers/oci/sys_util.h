@@ -43,6 +43,9 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+// strerror, thread-safe.
+std::string ErrnoText(int err);
+
 // "<what> <path>: <strerror>": NotFound for ENOENT, Internal otherwise.
 Status SysError(std::string_view what, const std::string& path, int err);
 

@@ -130,7 +130,8 @@ Result<ResolvedUser> ResolveUser(std::string_view image_user, std::optional<int6
       auto it = std::find_if(groups.begin(), groups.end(),
                              [&](const GroupEntry& g) { return g.name == group_part; });
       if (it == groups.end()) {
-        return Invalid("unable to find group " + group_part + ": no matching entries in group file");
+        return Invalid("unable to find group " + group_part +
+                       ": no matching entries in group file");
       }
       out.gid = it->gid;
     }

@@ -71,7 +71,8 @@ class BusyboxRootfs final : public drivers::oci::RootfsProvider {
     for (const char* sub : {"/upper", "/work", "/rootfs"}) {
       std::filesystem::create_directories(dir + sub);
     }
-    std::string opts = "lowerdir=" + lower_ + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
+    std::string opts =
+        "lowerdir=" + lower_ + ",upperdir=" + dir + "/upper,workdir=" + dir + "/work";
     if (::mount("overlay", rootfs.c_str(), "overlay", 0, opts.c_str()) != 0) {
       return Internal("mount overlay on " + rootfs + ": " + std::strerror(errno));
     }
@@ -81,7 +82,8 @@ class BusyboxRootfs final : public drivers::oci::RootfsProvider {
   Status Unmount(const std::string& dir) override {
     ::umount2((dir + "/rootfs").c_str(), MNT_DETACH);
     std::error_code ec;
-    for (const char* sub : {"/upper", "/work", "/rootfs"}) std::filesystem::remove_all(dir + sub, ec);
+    for (const char* sub : {"/upper", "/work", "/rootfs"})
+      std::filesystem::remove_all(dir + sub, ec);
     return Status();
   }
 

@@ -57,8 +57,8 @@ TEST_F(OciDriverTest, ContainerIsConfinedAsConfigured) {
 TEST_F(OciDriverTest, RunsAnImageFromTheImageStore) {
   LINTEL_REQUIRE_TOOL("python3");
   std::string images = dir_.path() + "/test-images";
-  std::string cmd = std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + images +
-                    " >/dev/null 2>&1";
+  std::string cmd =
+      std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + images + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   auto store = images::ImageStore::Open(dir_.path() + "/data/images");
   ASSERT_TRUE(store.ok()) << store.error().ToString();
@@ -68,7 +68,8 @@ TEST_F(OciDriverTest, RunsAnImageFromTheImageStore) {
   driver_.reset();
   ASSERT_TRUE(MakeDriver([&](auto& o) { o.rootfs = &provider; }).ok());
 
-  Json c = {{"name", "main"}, {"image", "busybox"}, {"command", {"sh", "-c", "echo from-the-store"}}};
+  Json c = {
+      {"name", "main"}, {"image", "busybox"}, {"command", {"sh", "-c", "echo from-the-store"}}};
   // No command: the image's Cmd (/bin/sh, which reads an empty stdin and exits).
   Json d = {{"name", "default"}, {"image", "busybox"}};
   auto w = Workload("store", PodSpec({c, d}));

@@ -109,8 +109,9 @@ class OciStopTest : public OciDriverTest {
  protected:
   std::chrono::steady_clock::duration StartAndStop(const std::string& name,
                                                    const std::string& script, milliseconds grace) {
-    auto w = Workload(name, PodSpec({Container("main", script + "; echo up; "
-                                                                 "while true; do sleep 0.1; done")}));
+    auto w =
+        Workload(name, PodSpec({Container("main", script + "; echo up; "
+                                                           "while true; do sleep 0.1; done")}));
     uid_ = w.uid;
     StartPod(w);
     EXPECT_TRUE(Running(WaitFor(w.uid, [](const auto& s) { return Running(s); })));
@@ -145,8 +146,8 @@ TEST_F(OciStopTest, StopKillsWhatIgnoresTerm) {
 }
 
 TEST_F(OciDriverTest, LogsFollowUntilExit) {
-  auto w = Workload("follow", PodSpec({Container("main",
-                                                 "for i in 1 2 3; do echo line$i; sleep 0.2; done")}));
+  auto w = Workload(
+      "follow", PodSpec({Container("main", "for i in 1 2 3; do echo line$i; sleep 0.2; done")}));
   StartPod(w);
   ASSERT_TRUE(Running(WaitFor(w.uid, [](const auto& s) { return Running(s) || Exited(s); })) ||
               Exited(StatusOf(w.uid)));

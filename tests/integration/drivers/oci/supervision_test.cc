@@ -72,8 +72,9 @@ TEST_F(OciDriverTest, ContainersShareTheLoopback) {
 }
 
 TEST_F(OciDriverTest, HttpAndTcpProbesReachThePod) {
-  Json web = Container("web", "mkdir -p /www && echo ok > /www/index.html && "
-                              "exec httpd -f -p 8080 -h /www");
+  Json web = Container("web",
+                       "mkdir -p /www && echo ok > /www/index.html && "
+                       "exec httpd -f -p 8080 -h /www");
   web["readinessProbe"] = {{"httpGet", {{"port", "http"}, {"path", "/index.html"}}},
                            {"periodSeconds", 1}};
   web["ports"] = {{{"name", "http"}, {"containerPort", 8080}}};

@@ -58,7 +58,8 @@ class LogFilesTest : public ::testing::Test {
   void Write(const std::string& path, const Strings& texts, const char* mode = "w") {
     FILE* f = std::fopen(path.c_str(), mode);
     ASSERT_NE(f, nullptr);
-    for (const auto& t : texts) std::fprintf(f, "2026-01-01T00:00:00.000000001+00:00 stdout F %s\n", t.c_str());
+    for (const auto& t : texts)
+      std::fprintf(f, "2026-01-01T00:00:00.000000001+00:00 stdout F %s\n", t.c_str());
     std::fclose(f);
   }
   Strings Read(const std::vector<std::string>& paths, int64_t tail, LogPosition* pos = nullptr) {

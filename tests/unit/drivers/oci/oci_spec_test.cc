@@ -24,7 +24,11 @@ TEST(ProcessArgsTest, KubernetesCommandAndArgsOverTheImage) {
       {"command drops cmd", Strings{"/c"}, std::nullopt, {"/ep"}, {"a"}, {"/c"}},
       {"command and args", Strings{"/c"}, Strings{"y", "z"}, {"/ep"}, {"a"}, {"/c", "y", "z"}},
       {"empty args clear cmd", std::nullopt, Strings{}, {"/ep"}, {"a"}, {"/ep"}},
-      {"args without entrypoint", std::nullopt, Strings{"-c", "echo"}, {}, {"/bin/sh"},
+      {"args without entrypoint",
+       std::nullopt,
+       Strings{"-c", "echo"},
+       {},
+       {"/bin/sh"},
        {"-c", "echo"}},
   };
   for (const auto& c : cases) {
@@ -58,8 +62,8 @@ TEST(ProcessArgsTest, NothingToRunIsInvalid) {
 TEST(MergeEnvTest, ContainerOverridesImageAndExpands) {
   auto env = MergeEnv({"PATH=/img/bin", "A=1", "B=2", "junk"},
                       {{"B", "two"}, {"C", "$(A)-$(B)-$(NOPE)-$$(A)"}}, "web-0");
-  EXPECT_EQ(env, (Strings{"PATH=/img/bin", "A=1", "B=two", "HOSTNAME=web-0",
-                          "C=1-two-$(NOPE)-$(A)"}));
+  EXPECT_EQ(env,
+            (Strings{"PATH=/img/bin", "A=1", "B=two", "HOSTNAME=web-0", "C=1-two-$(NOPE)-$(A)"}));
 }
 
 TEST(MergeEnvTest, DefaultPathWhenTheImageHasNone) {
@@ -142,8 +146,12 @@ class BuildConfigTest : public ::testing::Test {
     in_.user = {1000, 1000, {2000}, "/home/app"};
     in_.rootfs = "/pods/u1/containers/main/0/rootfs";
     in_.cgroups_path = "/lintel/pods/u1/main";
-    in_.sandbox = {"/run/lintel/netns/u1", "/run/lintel/netns/u1.ipc", "/run/lintel/netns/u1.uts",
-                   "/pods/u1/etc/hosts", "/pods/u1/etc/hostname", "/pods/u1/etc/resolv.conf",
+    in_.sandbox = {"/run/lintel/netns/u1",
+                   "/run/lintel/netns/u1.ipc",
+                   "/run/lintel/netns/u1.uts",
+                   "/pods/u1/etc/hosts",
+                   "/pods/u1/etc/hostname",
+                   "/pods/u1/etc/resolv.conf",
                    {{"data", "/pods/u1/volumes/data"}, {"conf", "/pods/u1/volumes/conf"}}};
     in_.host.nofile = 20000;
   }
@@ -189,8 +197,8 @@ TEST_F(BuildConfigTest, RootAndMounts) {
   ASSERT_TRUE(config.ok());
   EXPECT_EQ((*config)["root"], Json({{"path", in_.rootfs}, {"readonly", true}}));
   EXPECT_EQ((*config)["hostname"], "web");
-  for (const char* dest : {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
-                           "/sys/fs/cgroup"}) {
+  for (const char* dest :
+       {"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup"}) {
     EXPECT_NE(MountAt(*config, dest), nullptr) << dest;
   }
   const Json* sys = MountAt(*config, "/sys");
@@ -250,12 +258,34 @@ TEST(SeccompTest, AllowByDefaultDenyTheDangerousWithEperm) {
   EXPECT_EQ(p["syscalls"][0]["action"], "SCMP_ACT_ERRNO");
   EXPECT_EQ(p["syscalls"][0]["errnoRet"], 1);
   const auto& denied = DeniedSyscalls();
-  for (const char* name :
-       {"kexec_load", "init_module", "finit_module", "delete_module", "reboot", "swapon",
-        "swapoff", "mount", "umount2", "pivot_root", "unshare", "setns", "keyctl", "add_key",
-        "request_key", "bpf", "perf_event_open", "ptrace", "process_vm_readv",
-        "process_vm_writev", "open_by_handle_at", "userfaultfd", "iopl", "ioperm", "acct",
-        "settimeofday", "clock_settime", "adjtimex"}) {
+  for (const char* name : {"kexec_load",
+                           "init_module",
+                           "finit_module",
+                           "delete_module",
+                           "reboot",
+                           "swapon",
+                           "swapoff",
+                           "mount",
+                           "umount2",
+                           "pivot_root",
+                           "unshare",
+                           "setns",
+                           "keyctl",
+                           "add_key",
+                           "request_key",
+                           "bpf",
+                           "perf_event_open",
+                           "ptrace",
+                           "process_vm_readv",
+                           "process_vm_writev",
+                           "open_by_handle_at",
+                           "userfaultfd",
+                           "iopl",
+                           "ioperm",
+                           "acct",
+                           "settimeofday",
+                           "clock_settime",
+                           "adjtimex"}) {
     EXPECT_TRUE(std::binary_search(denied.begin(), denied.end(), name)) << name;
   }
   for (const char* allowed : {"clone", "clone3", "read", "execve", "socket"}) {
