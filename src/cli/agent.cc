@@ -1,4 +1,5 @@
-// lintel agent: the host agent. With --driver=fake --hosts N it runs N hollow
+// lintel agent: the host agent. With --driver=oci it runs this machine's Pods
+// in containers (runc + conmon); with --driver=fake --hosts N it runs N hollow
 // hosts in one process (a test double for the control plane).
 #include "agent/agent.h"
 
@@ -19,6 +20,7 @@
 #include <memory>
 
 #include "agent/hollow.h"
+#include "cli/agent_oci.h"
 #include "apimachinery/names.h"
 #include "apimachinery/quantity.h"
 #include "cli/commands.h"
@@ -44,6 +46,11 @@ struct AgentFlags {
   std::string vms = "64";
   std::string accelerator = "kvm";
   bool sandbox = false;
+  // oci
+  std::string images_dir = "/var/lib/lintel/images";
+  std::string run_dir = "/run/lintel";
+  std::string runtime = "auto";
+  bool explicit_capacity = false;  // --cpu or --memory given
   std::vector<std::string> labels;
   std::string run_delay = "1s";
   std::string heartbeat = "10s";
@@ -111,11 +118,27 @@ Status LockDataDir(const std::string& dir) {
   return Status();  // the descriptor stays open until exit
 }
 
-int RunAgent(const AgentFlags& f, const GlobalOptions& g) {
-  if (f.driver == "oci" || f.driver == "qemu" || f.driver == "sandbox") {
+// This machine's CPUs and memory, for a real host's capacity.
+void RealCapacity(AgentFlags* f) {
+  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus > 0) f->cpu = std::to_string(cpus);
+  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page > 0) {
+    f->memory = std::to_string(static_cast<int64_t>(pages) * page / (1024 * 1024)) + "Mi";
+  }
+}
+
+int RunAgent(AgentFlags f, const GlobalOptions& g) {
+  if (f.driver == "qemu" || f.driver == "sandbox") {
     return Fail("driver " + f.driver + " is not built yet");
   }
-  if (f.driver != "fake") return Fail("unknown driver " + f.driver + " (have: fake)");
+  if (f.driver != "fake" && f.driver != "oci") {
+    return Fail("unknown driver " + f.driver + " (have: fake, oci)");
+  }
+  if (f.driver == "oci") {
+    if (f.hosts != 1) return Fail("--hosts is for the fake driver");
+    if (!f.explicit_capacity) RealCapacity(&f);
+  }
   if (f.hosts < 1) return Fail("--hosts must be at least 1");
   if (f.writers < 1 || f.driver_threads < 1) {
     return Fail("--writers and --driver-threads must be at least 1");
@@ -156,6 +179,16 @@ int RunAgent(const AgentFlags& f, const GlobalOptions& g) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // The oci driver's image store outlives the Agent that owns the driver.
+  std::shared_ptr<void> oci_host;
+  std::unique_ptr<drivers::Driver> oci_driver;
+  if (f.driver == "oci") {
+    OciAgentFlags of{f.data_dir, f.images_dir, f.run_dir, f.runtime};
+    auto d = MakeOciHostDriver(of, &oci_host);
+    if (!d.ok()) return Fail(d.error().message());
+    oci_driver = std::move(*d);
+  }
+
   agent::AgentOptions ao;
   ao.writers = f.writers;
   ao.driver_threads = f.driver_threads;
@@ -175,8 +208,15 @@ int RunAgent(const AgentFlags& f, const GlobalOptions& g) {
     if (std::string ip = FirstInternalIp(); !ip.empty()) {
       c.addresses.push_back({{"type", "InternalIP"}, {"address", ip}});
     }
-    a.AddHost(std::move(c), std::make_unique<drivers::fake::FakeDriver>(ho.fake),
-              std::make_unique<agent::MemoryHandleStore>());
+    if (oci_driver) {
+      // Containers outlive the agent: keep handles on disk for re-adoption.
+      auto handles = agent::FileHandleStore::Open(f.data_dir + "/handles");
+      if (!handles.ok()) return Fail(handles.error().message());
+      a.AddHost(std::move(c), std::move(oci_driver), std::move(*handles));
+    } else {
+      a.AddHost(std::move(c), std::make_unique<drivers::fake::FakeDriver>(ho.fake),
+                std::make_unique<agent::MemoryHandleStore>());
+    }
   } else {
     agent::AddHollowHosts(a, ho);
   }
@@ -232,14 +272,18 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
       "agent", "Run the host agent (--driver fake --hosts N: N hollow hosts in one process)");
   cmd->add_option("--data-dir", f->data_dir, "Where the agent keeps its state")
       ->capture_default_str();
-  cmd->add_option("--driver", f->driver, "fake (oci and qemu are not built yet)")
+  cmd->add_option("--driver", f->driver,
+                  "oci (Pods in containers; no VMs yet) or fake (hollow hosts; qemu is not built "
+                  "yet)")
       ->capture_default_str();
   cmd->add_option("--name", f->name, "The Host's name (default: this machine's hostname)");
   cmd->add_option("--hosts", f->hosts, "Hollow hosts to run (fake driver)")->capture_default_str();
   cmd->add_option("--name-prefix", f->name_prefix, "Hollow hosts are PREFIX00000, PREFIX00001, ...")
       ->capture_default_str();
-  cmd->add_option("--cpu", f->cpu, "CPU capacity")->capture_default_str();
-  cmd->add_option("--memory", f->memory, "Memory capacity")->capture_default_str();
+  cmd->add_option("--cpu", f->cpu, "CPU capacity (oci: default this machine's)")
+      ->capture_default_str();
+  cmd->add_option("--memory", f->memory, "Memory capacity (oci: default this machine's)")
+      ->capture_default_str();
   cmd->add_option("--pods", f->pods, "Pod capacity")->capture_default_str();
   cmd->add_option("--vms", f->vms, "VM capacity")->capture_default_str();
   cmd->add_option("--accelerator", f->accelerator, "How VMs run here (fake driver)")
@@ -253,7 +297,20 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--writers", f->writers, "Status writer threads")->capture_default_str();
   cmd->add_option("--driver-threads", f->driver_threads, "Driver pool threads")
       ->capture_default_str();
-  cmd->callback([f, run, &g] { *run = [f, &g] { return RunAgent(*f, g); }; });
+  cmd->add_option("--images-dir", f->images_dir,
+                  "oci driver: the image store (the same as `lintel image --data-dir DIR`'s "
+                  "DIR/images)")
+      ->capture_default_str();
+  cmd->add_option("--run-dir", f->run_dir, "oci driver: namespace files and conmon sockets")
+      ->capture_default_str();
+  cmd->add_option("--runtime", f->runtime, "oci driver: auto (crun where it works, else runc), "
+                                           "runc or crun")
+      ->check(CLI::IsMember({"auto", "runc", "crun"}))
+      ->capture_default_str();
+  cmd->callback([f, run, &g, cmd] {
+    f->explicit_capacity = cmd->count("--cpu") > 0 || cmd->count("--memory") > 0;
+    *run = [f, &g] { return RunAgent(*f, g); };
+  });
 }
 
 }  // namespace lintel::cli
