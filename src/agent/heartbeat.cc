@@ -23,21 +23,24 @@ void HostAgent::SubmitHeartbeat() {
       "host/" + name(), [this] { return Heartbeat(); }, Priority::kHigh);
 }
 
+// The heartbeat renews the host's Lease: a write of a few hundred bytes that
+// only the host lifecycle controller watches (a Host status write is ten
+// times the size and every Host watcher, the scheduler first, would see it).
+// Ready stays as registration wrote it; the host lifecycle controller turns
+// it Unknown when the Lease lapses and True again when renewals resume.
 Status HostAgent::Heartbeat() {
   Clock::WallTime now = ctx_->clock->Now();
-  // Silent for longer than the server's grace (40s by default: four
-  // intervals): it will have marked us NotReady, so Ready starts again now.
-  if (now - last_heartbeat_ok_ > 4 * ctx_->heartbeat) ready_since_ = now;
-  Json patch = {{"status", {{"conditions", Json::array({ReadyCondition(now)})}}}};
-  auto r = ctx_->client->Patch(HostsResource(), "", name(), client::PatchType::kMerge, patch, {},
-                               "status");
+  Json patch = {{"spec", {{"renewTime", FormatRfc3339Micro(now)}}}};
+  auto r = ctx_->client->Patch(LeasesResource(), kHostLeaseNamespace, name(),
+                               client::PatchType::kMerge, patch);
   if (r.ok()) {
     last_heartbeat_ok_ = now;
     return Status();
   }
   if (r.error().code() == Code::kNotFound) {
-    // Deleted by an operator: register again (runs right after this job).
-    spdlog::warn("agent: host {} was deleted; registering it again", name());
+    // The Lease went, with its Host (deleted by an operator: the Lease is
+    // owned by it), or alone: register again (runs right after this job).
+    spdlog::warn("agent: the lease of host {} is gone; registering the host again", name());
     registered_ = false;
     SubmitRegistration();
     return Status();

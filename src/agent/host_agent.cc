@@ -7,6 +7,11 @@ const client::Resource& HostsResource() {
   return r;
 }
 
+const client::Resource& LeasesResource() {
+  static const client::Resource r{"lintel.dev", "v1alpha1", "leases", true};
+  return r;
+}
+
 const client::Resource& ResourceOf(drivers::WorkloadKind kind) {
   static const client::Resource pods{"lintel.dev", "v1alpha1", "pods", true};
   static const client::Resource vms{"lintel.dev", "v1alpha1", "virtualmachines", true};

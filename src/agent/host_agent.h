@@ -94,7 +94,7 @@ class HostAgent {
   void SubmitRegistration();
   bool registered() const { return registered_; }
 
-  // Queues a heartbeat (a fresh Ready condition) if registered.
+  // Queues a heartbeat (a renewal of the host's Lease) if registered.
   void SubmitHeartbeat();
 
   // A workload bound here was listed, added or changed.
@@ -131,6 +131,7 @@ class HostAgent {
 
   // registration.cc / heartbeat.cc (writer threads)
   Status Register();
+  Status EnsureLease(const Json& host, Clock::WallTime now);
   Status Heartbeat();
   Json ReadyCondition(Clock::WallTime now) const;
   Json HostStatus(Clock::WallTime now) const;
@@ -160,6 +161,9 @@ class HostAgent {
 
 // The API resources the agent uses.
 const client::Resource& HostsResource();
+const client::Resource& LeasesResource();
+// Where each host's heartbeat Lease lives (named after the Host, owned by it).
+inline constexpr char kHostLeaseNamespace[] = "lintel-host-leases";
 const client::Resource& ResourceOf(drivers::WorkloadKind kind);
 
 }  // namespace lintel::agent

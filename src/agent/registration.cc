@@ -17,9 +17,9 @@ Status Retry(const Status& s, const std::string& what) {
   return out;
 }
 
-// Whether `host` says Ready True with a heartbeat younger than `within`.
-bool RecentlyReady(const Json& host, Clock::WallTime now, std::chrono::milliseconds within,
-                   Clock::WallTime* since) {
+// Whether `host` says Ready True (and since when): an agent that restarts
+// while its host is still Ready keeps the transition time.
+bool StillReady(const Json& host, Clock::WallTime* since) {
   auto status = host.find("status");
   if (status == host.end() || !status->is_object()) return false;
   auto conds = status->find("conditions");
@@ -28,9 +28,8 @@ bool RecentlyReady(const Json& host, Clock::WallTime now, std::chrono::milliseco
     if (!c.is_object() || c.value("type", "") != "Ready" || c.value("status", "") != "True") {
       continue;
     }
-    auto beat = ParseRfc3339(c.value("lastHeartbeatTime", ""));
     auto trans = ParseRfc3339(c.value("lastTransitionTime", ""));
-    if (!beat || !trans || now - *beat > within) return false;
+    if (!trans) return false;
     *since = *trans;
     return true;
   }
@@ -87,20 +86,52 @@ Status HostAgent::Register() {
     if (!r.ok()) return Retry(r.error(), what + ": labels");
   }
 
-  // A host that was Ready moments ago (the agent restarted) stays Ready since
-  // then; otherwise it becomes Ready now.
+  // A host still Ready (the agent restarted) stays Ready since then;
+  // otherwise it becomes Ready now.
   Clock::WallTime now = ctx_->clock->Now();
   Clock::WallTime since;
-  ready_since_ = RecentlyReady(*got, now, 4 * ctx_->heartbeat, &since) ? since : now;
+  ready_since_ = StillReady(*got, &since) ? since : now;
   auto r = c.Patch(HostsResource(), "", name(), client::PatchType::kMerge,
                    {{"status", HostStatus(now)}}, {}, "status");
   if (!r.ok()) return Retry(r.error(), what + ": status");
+  if (Status s = EnsureLease(*got, now); !s.ok()) return Retry(s, what + ": lease");
   last_heartbeat_ok_ = now;
   if (!registered_.exchange(true)) {
     spdlog::debug("agent: host {} registered", name());
     if (ctx_->on_registered) ctx_->on_registered(name());
   }
   return Status();
+}
+
+Status HostAgent::EnsureLease(const Json& host, Clock::WallTime now) {
+  client::Client& c = *ctx_->client;
+  const std::string renew = FormatRfc3339Micro(now);
+  const auto duration = std::chrono::duration_cast<std::chrono::seconds>(4 * ctx_->heartbeat);
+  Json lease = {
+      {"apiVersion", "lintel.dev/v1alpha1"},
+      {"kind", "Lease"},
+      {"metadata",
+       {{"name", name()},
+        {"namespace", kHostLeaseNamespace},
+        {"ownerReferences", Json::array({{{"apiVersion", "lintel.dev/v1alpha1"},
+                                          {"kind", "Host"},
+                                          {"name", name()},
+                                          {"uid", host.value("metadata", Json::object()).value("uid", "")}}})}}},
+      {"spec",
+       {{"holderIdentity", name()},
+        {"leaseDurationSeconds", std::max<int64_t>(1, duration.count())},
+        {"acquireTime", renew},
+        {"renewTime", renew}}}};
+  auto r = c.Create(LeasesResource(), kHostLeaseNamespace, lease);
+  if (r.ok()) return Status();
+  if (r.error().code() != Code::kAlreadyExists) return r.error();
+  // Ours from before (or from another incarnation of the Host: the owner is
+  // corrected too).
+  Json patch = {{"metadata", {{"ownerReferences", lease["metadata"]["ownerReferences"]}}},
+                {"spec", {{"holderIdentity", name()}, {"renewTime", renew}}}};
+  auto p = c.Patch(LeasesResource(), kHostLeaseNamespace, name(), client::PatchType::kMerge,
+                   patch);
+  return p.ok() ? Status() : p.error();
 }
 
 }  // namespace lintel::agent

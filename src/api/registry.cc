@@ -30,6 +30,7 @@ const Registry& Registry::Default() {
       RoleKind(),
       RoleBindingKind(),
       EventKind(),
+      LeaseKind(),
   });
   return *kRegistry;
 }

@@ -55,7 +55,8 @@ class Admission {
 };
 
 // The namespaces the server creates and never lets go.
-inline constexpr const char* kSystemNamespaces[] = {"default", "lintel-system"};
+inline constexpr const char* kSystemNamespaces[] = {"default", "lintel-system",
+                                                     "lintel-host-leases"};
 
 std::unique_ptr<AdmissionPlugin> MakeNamespaceLifecycle(WatchCache* cache,
                                                         const api::KindInfo* namespace_kind);

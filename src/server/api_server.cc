@@ -215,14 +215,17 @@ Status ApiServer::Init() {
   ho.listen = config_.listen;
   ho.io_threads = config_.io_threads;
   ho.worker_threads = config_.worker_threads;
-  // Status writes report work done (heartbeats, a workload Running): they go
-  // before new work, or a flood of creates starves the agents' heartbeats and
-  // their hosts go NotReady under load (Kubernetes' API Priority and Fairness
-  // gives node heartbeats their own level for the same reason).
+  // Status writes report work done (a workload Running) and host Lease
+  // renewals are heartbeats: they go before new work, or a flood of creates
+  // starves the agents' heartbeats and their hosts go NotReady under load
+  // (Kubernetes' API Priority and Fairness gives node heartbeats their own
+  // level for the same reason).
   ho.urgent = [](const http::Request& r) {
+    if (r.method != "PATCH" && r.method != "PUT") return false;
     constexpr std::string_view kStatus = "/status";
-    return (r.method == "PATCH" || r.method == "PUT") && r.path.size() > kStatus.size() &&
-           r.path.compare(r.path.size() - kStatus.size(), kStatus.size(), kStatus) == 0;
+    return (r.path.size() > kStatus.size() &&
+            r.path.compare(r.path.size() - kStatus.size(), kStatus.size(), kStatus) == 0) ||
+           r.path.find("/namespaces/lintel-host-leases/leases/") != std::string::npos;
   };
   if (config_.tls) {
     auto pair = EnsurePki(config_.data_dir + "/pki", ServingNames(listen_host, config_.extra_sans),

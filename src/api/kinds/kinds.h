@@ -16,6 +16,7 @@ KindInfo ResourceQuotaKind();
 KindInfo RoleKind();
 KindInfo RoleBindingKind();
 KindInfo EventKind();
+KindInfo LeaseKind();
 
 // The Pod spec, shared with Deployment templates.
 Schema PodSpecSchema();

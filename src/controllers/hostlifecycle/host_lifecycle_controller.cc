@@ -9,11 +9,17 @@
 
 namespace lintel::controllers {
 
+namespace {
+constexpr char kStoppedHeartbeating[] = "AgentStoppedHeartbeating";
+constexpr char kHostLeaseNamespace[] = "lintel-host-leases";
+}  // namespace
+
 HostLifecycleController::HostLifecycleController(std::shared_ptr<client::Client> client,
                                                  HostLifecycleOptions options)
     : client_(std::move(client)),
       options_(options),
       hosts_{"lintel.dev", "v1alpha1", "hosts", false},
+      leases_{"lintel.dev", "v1alpha1", "leases", true},
       events_(client_, "lintel-host-lifecycle") {}
 
 HostLifecycleController::~HostLifecycleController() { Stop(); }
@@ -29,9 +35,19 @@ Status HostLifecycleController::Start() {
   h.on_delete = [this](const Json& o) { OnHost(o, true); };
   h.keep_objects = false;
   informer_ = std::make_unique<Informer>(client_, hosts_, std::move(h));
+  InformerHandlers lh;
+  lh.on_add = [this](const Json& o) { OnLease(o, false); };
+  lh.on_update = [this](const Json&, const Json& o) { OnLease(o, false); };
+  lh.on_delete = [this](const Json& o) { OnLease(o, true); };
+  lh.keep_objects = false;
+  client::ListOptions in_namespace;
+  in_namespace.field_selector = std::string("metadata.namespace=") + kHostLeaseNamespace;
+  lease_informer_ = std::make_unique<Informer>(client_, leases_, std::move(lh), in_namespace);
+  lease_informer_->Start();
   informer_->Start();
-  if (!informer_->WaitForSync(std::chrono::seconds(60))) {
-    return Unavailable("host lifecycle: hosts did not sync");
+  if (!lease_informer_->WaitForSync(std::chrono::seconds(60)) ||
+      !informer_->WaitForSync(std::chrono::seconds(60))) {
+    return Unavailable("host lifecycle: hosts or leases did not sync");
   }
   thread_ = std::thread([this] { Loop(); });
   return Status();
@@ -46,6 +62,8 @@ void HostLifecycleController::Stop() {
   if (thread_.joinable()) thread_.join();
   if (informer_) informer_->Stop();
   informer_.reset();
+  if (lease_informer_) lease_informer_->Stop();
+  lease_informer_.reset();
 }
 
 void HostLifecycleController::OnHost(const Json& obj, bool deleted) {
@@ -62,6 +80,9 @@ void HostLifecycleController::OnHost(const Json& obj, bool deleted) {
     for (const auto& c : conds) {
       if (!c.is_object() || c.value("type", "") != "Ready") continue;
       seen.ready = c.value("status", "") == "True";
+      seen.marked_by_us = c.value("status", "") == "Unknown" &&
+                          c.value("reason", "") == kStoppedHeartbeating;
+      if (auto t = ParseRfc3339(c.value("lastTransitionTime", ""))) seen.transition = *t;
       seen.heartbeat_text = c.value("lastHeartbeatTime", "");
       auto t = ParseRfc3339(seen.heartbeat_text);
       if (t) seen.heartbeat = *t;
@@ -69,49 +90,93 @@ void HostLifecycleController::OnHost(const Json& obj, bool deleted) {
   }
   const Json& rv = api::At(obj, "/metadata/resourceVersion");
   if (rv.is_string()) seen.resource_version = rv.get<std::string>();
+  if (auto it = renewals_.find(name.get<std::string>()); it != renewals_.end()) {
+    seen.renewed = it->second;
+  }
   hosts_seen_[name.get<std::string>()] = seen;
+}
+
+void HostLifecycleController::OnLease(const Json& obj, bool deleted) {
+  const Json& ns = api::At(obj, "/metadata/namespace");
+  const Json& name = api::At(obj, "/metadata/name");
+  if (!name.is_string() || ns != kHostLeaseNamespace) return;
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string& host = name.get_ref<const std::string&>();
+  if (deleted) {
+    renewals_.erase(host);
+    return;
+  }
+  auto t = ParseRfc3339(api::At(obj, "/spec/renewTime").is_string()
+                            ? api::At(obj, "/spec/renewTime").get<std::string>()
+                            : "");
+  if (!t) return;
+  renewals_[host] = *t;
+  if (auto it = hosts_seen_.find(host); it != hosts_seen_.end()) it->second.renewed = *t;
+}
+
+std::optional<std::chrono::system_clock::time_point> HostLifecycleController::LastRenewal(
+    const std::string& host) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = renewals_.find(host);
+  if (it == renewals_.end()) return std::nullopt;
+  return it->second;
 }
 
 void HostLifecycleController::CheckOnce() {
   const auto now = options_.clock->Now();
-  struct Stale {
+  struct Change {
     std::string name, resource_version, heartbeat;
+    bool ready = false;
   };
-  std::vector<Stale> stale;
+  std::vector<Change> changes;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& [name, seen] : hosts_seen_) {
-      if (seen.ready && now - seen.heartbeat > options_.grace) {
-        stale.push_back({name, seen.resource_version, seen.heartbeat_text});
+      // The last sign of life: the Lease's renewal, or for an agent without
+      // one the Ready condition's heartbeat.
+      const auto last = std::max(seen.renewed, seen.heartbeat);
+      if (seen.ready && now - last > options_.grace) {
+        changes.push_back({name, seen.resource_version, seen.heartbeat_text, false});
         seen.ready = false;  // the watch confirms it
+      } else if (seen.marked_by_us && seen.renewed > seen.transition &&
+                 now - seen.renewed <= options_.grace) {
+        changes.push_back({name, seen.resource_version, seen.heartbeat_text, true});
+        seen.marked_by_us = false;
       }
     }
   }
-  for (const auto& [name, resource_version, heartbeat] : stale) {
-    const std::string msg = "The agent has not posted a heartbeat for more than " +
-                            std::to_string(options_.grace.count()) + "s.";
-    Json ready = {{"type", "Ready"},
-                  {"status", "Unknown"},
-                  {"reason", "AgentStoppedHeartbeating"},
-                  {"message", msg},
-                  {"lastTransitionTime", FormatRfc3339(now)}};
-    if (!heartbeat.empty()) ready["lastHeartbeatTime"] = heartbeat;
-    // Only over the Host as seen: a heartbeat that landed since (and that
-    // the watch has not delivered yet) wins with a Conflict.
-    Json patch = {{"metadata", {{"resourceVersion", resource_version}}},
-                  {"status", {{"conditions", Json::array({ready})}}}};
-    auto r = client_->Patch(hosts_, "", name, client::PatchType::kMerge, patch, {}, "status");
-    if (!r.ok()) {
-      if (r.error().code() == Code::kConflict) {
-        spdlog::debug("host lifecycle: {} changed since seen; not marking it NotReady", name);
-      } else {
-        spdlog::warn("host lifecycle: mark {} NotReady: {}", name, r.error().ToString());
-      }
-      continue;
+  for (const auto& c : changes) MarkHost(c.name, c.resource_version, c.ready, c.heartbeat, now);
+}
+
+void HostLifecycleController::MarkHost(const std::string& name,
+                                       const std::string& resource_version, bool ready,
+                                       const std::string& heartbeat,
+                                       std::chrono::system_clock::time_point now) {
+  const std::string msg = ready ? "The agent's heartbeats resumed."
+                                : "The agent has not posted a heartbeat for more than " +
+                                      std::to_string(options_.grace.count()) + "s.";
+  Json cond = {{"type", "Ready"},
+               {"status", ready ? "True" : "Unknown"},
+               {"reason", ready ? "AgentReady" : kStoppedHeartbeating},
+               {"message", msg},
+               {"lastTransitionTime", FormatRfc3339(now)}};
+  if (!heartbeat.empty()) cond["lastHeartbeatTime"] = heartbeat;
+  // Only over the Host as seen: a write that landed since (and that the
+  // watch has not delivered yet) wins with a Conflict.
+  Json patch = {{"metadata", {{"resourceVersion", resource_version}}},
+                {"status", {{"conditions", Json::array({cond})}}}};
+  auto r = client_->Patch(hosts_, "", name, client::PatchType::kMerge, patch, {}, "status");
+  if (!r.ok()) {
+    if (r.error().code() == Code::kConflict) {
+      spdlog::debug("host lifecycle: {} changed since seen; not marking it", name);
+    } else {
+      spdlog::warn("host lifecycle: mark {} {}: {}", name, ready ? "Ready" : "NotReady",
+                   r.error().ToString());
     }
-    spdlog::info("host lifecycle: host {} is NotReady: {}", name, msg);
-    events_.Record(*r, "Warning", "HostNotReady", msg);
+    return;
   }
+  spdlog::info("host lifecycle: host {} is {}: {}", name, ready ? "Ready" : "NotReady", msg);
+  events_.Record(*r, ready ? "Normal" : "Warning", ready ? "HostReady" : "HostNotReady", msg);
 }
 
 void HostLifecycleController::Loop() {

@@ -1,16 +1,21 @@
 // HostLifecycleController: a Host whose agent stops heartbeating is marked
 // NotReady, so that the scheduler places nothing new there (as kube's node
-// lifecycle controller sets Ready=Unknown).
+// lifecycle controller sets Ready=Unknown), and Ready again when its
+// heartbeats resume.
 //
-//   informer(hosts) --> last heartbeat per host (conditions[Ready].lastHeartbeatTime)
-//   every `period`: Ready=True and heartbeat older than `grace`
+//   informer(leases in lintel-host-leases) --> last renewal per host
+//   informer(hosts) --> Ready condition, its lastHeartbeatTime (agents without
+//                       a Lease, and the moment of registration)
+//   every `period`: Ready=True and no heartbeat for `grace`
 //                   --> PATCH /status: Ready=Unknown, reason AgentStoppedHeartbeating
+//                   Ready=Unknown by us and a renewal since
+//                   --> PATCH /status: Ready=True, reason AgentReady
+//   (both with the Host's resourceVersion as seen: a write that landed since wins)
 //
-// An agent that comes back writes Ready=True with its next heartbeat. What
-// happens to the VMs of a host that stays down (restart elsewhere) belongs to
-// the continuity controller.
+// What happens to the VMs of a host that stays down (restart elsewhere)
+// belongs to the continuity controller.
 //
-// Threading: the informer thread records heartbeats; one thread checks.
+// Threading: the informer threads record heartbeats; one thread checks.
 #pragma once
 
 #include <chrono>
@@ -18,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -45,22 +51,33 @@ class HostLifecycleController final : public Controller {
   void Stop() override;
   // One check now (tests).
   void CheckOnce();
+  // The last Lease renewal seen for `host` (tests).
+  std::optional<std::chrono::system_clock::time_point> LastRenewal(const std::string& host);
 
  private:
   struct Seen {
     bool ready = false;
+    bool marked_by_us = false;  // Ready=Unknown with our reason
+    std::chrono::system_clock::time_point transition;
+    std::chrono::system_clock::time_point renewed;  // the Lease's renewTime
     std::chrono::system_clock::time_point heartbeat;
     std::string heartbeat_text;    // as the agent wrote it
     std::string resource_version;  // of the Host as seen
   };
   void OnHost(const Json& obj, bool deleted);
+  void OnLease(const Json& obj, bool deleted);
+  void MarkHost(const std::string& name, const std::string& resource_version, bool ready,
+                const std::string& heartbeat, std::chrono::system_clock::time_point now);
   void Loop();
 
   std::shared_ptr<client::Client> client_;
   HostLifecycleOptions options_;
   client::Resource hosts_;
+  client::Resource leases_;
   EventRecorder events_;
   std::unique_ptr<Informer> informer_;
+  std::unique_ptr<Informer> lease_informer_;
+  std::map<std::string, std::chrono::system_clock::time_point> renewals_;  // by host name
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, Seen> hosts_seen_;

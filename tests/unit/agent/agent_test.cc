@@ -23,6 +23,7 @@ using testing::Eventually;
 const client::Resource kPods{"lintel.dev", "v1alpha1", "pods", true};
 const client::Resource kVms{"lintel.dev", "v1alpha1", "virtualmachines", true};
 const client::Resource kHosts{"lintel.dev", "v1alpha1", "hosts", false};
+const client::Resource kLeases{"lintel.dev", "v1alpha1", "leases", true};
 
 class AgentTest : public server::testing::ServerFixture {
  protected:
@@ -174,26 +175,40 @@ TEST_F(AgentTest, ReRegistrationLeavesTheOperatorsSpecAndLabelsAlone) {
   EXPECT_EQ(ConditionOf(h, "Ready")["status"], "True");
 }
 
-TEST_F(AgentTest, HeartbeatAdvancesLastHeartbeatTime) {
+TEST_F(AgentTest, HeartbeatRenewsTheHostsLease) {
   StartAgent({"h1"}, milliseconds(0), milliseconds(10'000));
-  std::string t0 = FormatRfc3339(agent_clock_.Now());
-  EXPECT_EQ(ConditionOf(Get(kHosts, "h1"), "Ready")["lastHeartbeatTime"], t0);
+  const std::string t0 = FormatRfc3339(agent_clock_.Now());
+  Json lease = Get(kLeases, "h1", "lintel-host-leases");
+  ASSERT_TRUE(lease.is_object());
+  EXPECT_EQ(lease["spec"]["holderIdentity"], "h1");
+  EXPECT_EQ(lease["spec"]["leaseDurationSeconds"], 40);
+  EXPECT_EQ(lease["spec"]["renewTime"], FormatRfc3339Micro(agent_clock_.Now()));
+  EXPECT_EQ(lease["metadata"]["ownerReferences"][0]["uid"], Get(kHosts, "h1")["metadata"]["uid"]);
+  const std::string host_rv = Get(kHosts, "h1")["metadata"]["resourceVersion"];
   agent_clock_.Advance(std::chrono::seconds(10));
-  std::string t1 = FormatRfc3339(agent_clock_.Now());
+  const std::string t1 = FormatRfc3339Micro(agent_clock_.Now());
   ASSERT_TRUE(Eventually(
-      [&] { return ConditionOf(Get(kHosts, "h1"), "Ready")["lastHeartbeatTime"] == t1; }));
-  Json ready = ConditionOf(Get(kHosts, "h1"), "Ready");
-  EXPECT_EQ(ready["status"], "True");
-  EXPECT_EQ(ready["lastTransitionTime"], t0);  // Ready all along
+      [&] { return Get(kLeases, "h1", "lintel-host-leases")["spec"]["renewTime"] == t1; }));
+  // The Host is not written by heartbeats: Ready as registration wrote it.
+  Json host = Get(kHosts, "h1");
+  EXPECT_EQ(host["metadata"]["resourceVersion"], host_rv);
+  EXPECT_EQ(ConditionOf(host, "Ready")["status"], "True");
+  EXPECT_EQ(ConditionOf(host, "Ready")["lastTransitionTime"], t0);
 }
 
 TEST_F(AgentTest, HeartbeatReRegistersAHostDeletedUnderIt) {
   StartAgent({"h1"}, milliseconds(0), milliseconds(10'000));
   ASSERT_TRUE(client_->Delete(kHosts, "", "h1").ok());
+  // What the garbage collector does with the Host's Lease (not running here).
+  ASSERT_TRUE(client_->Delete(kLeases, "lintel-host-leases", "h1").ok());
   agent_clock_.Advance(std::chrono::seconds(10));
   ASSERT_TRUE(
       Eventually([&] { return ConditionOf(Get(kHosts, "h1"), "Ready")["status"] == "True"; }));
   EXPECT_EQ(Get(kHosts, "h1")["status"]["capacity"]["cpu"], "32");
+  ASSERT_TRUE(Eventually([&] {
+    return Get(kLeases, "h1", "lintel-host-leases")["metadata"]["ownerReferences"][0]["uid"] ==
+           Get(kHosts, "h1")["metadata"]["uid"];
+  }));
 }
 
 TEST_F(AgentTest, BoundPodAndVmRunAfterTheRunDelay) {

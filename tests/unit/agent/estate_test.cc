@@ -26,6 +26,7 @@ using testing::Eventually;
 
 const client::Resource kPods{"lintel.dev", "v1alpha1", "pods", true};
 const client::Resource kHosts{"lintel.dev", "v1alpha1", "hosts", false};
+const client::Resource kLeases{"lintel.dev", "v1alpha1", "leases", true};
 
 constexpr milliseconds kHeartbeat{1000};  // on the fake clock
 constexpr seconds kGrace{4};
@@ -134,10 +135,11 @@ class EstateTest : public server::testing::ServerFixture {
   // land, and runs the lifecycle check.
   void PassTheGrace(const std::vector<std::string>& live_hosts) {
     clock_.Advance(kGrace + seconds(1));
-    const std::string now = FormatRfc3339(clock_.Now());
+    const std::string now = FormatRfc3339Micro(clock_.Now());
     for (const auto& h : live_hosts) {
       ASSERT_TRUE(Eventually([&] {
-        return ConditionOf(Get(kHosts, h), "Ready").value("lastHeartbeatTime", "") >= now;
+        auto seen = lifecycle_->LastRenewal(h);
+        return seen && FormatRfc3339Micro(*seen) >= now;
       })) << h << " did not beat";
     }
     lifecycle_->CheckOnce();

@@ -260,5 +260,48 @@ TEST_F(SchedulingTest, HaReserveKeepsRoomToRestartTheVmsOfAFailedHost) {
   EXPECT_TRUE(Eventually([&] { return !HostOf("vm2", "virtualmachines").empty(); }));
 }
 
+TEST_F(SchedulingTest, HostLeaseLapsesAndResumes) {
+  AddHost("h", 8, "16Gi");
+  const client::Resource leases{"lintel.dev", "v1alpha1", "leases", true};
+  const auto now = std::chrono::system_clock::now();
+  Json lease = {{"apiVersion", "lintel.dev/v1alpha1"},
+                {"kind", "Lease"},
+                {"metadata", {{"name", "h"}, {"namespace", "lintel-host-leases"}}},
+                {"spec", {{"holderIdentity", "h"}, {"renewTime", FormatRfc3339Micro(now)}}}};
+  ASSERT_TRUE(client_->Create(leases, "lintel-host-leases", lease, {}).ok());
+  FakeClock clock(now);
+  HostLifecycleOptions o;
+  o.grace = std::chrono::seconds(40);
+  o.period = std::chrono::hours(1);
+  o.clock = &clock;
+  HostLifecycleController hl(client_, o);
+  ASSERT_TRUE(hl.Start().ok());
+  auto ready = [&] { return Condition(MustGet("h", "", "hosts"), "Ready"); };
+  // Renewed 30 s ago: still Ready.
+  clock.Advance(std::chrono::seconds(30));
+  hl.CheckOnce();
+  EXPECT_EQ(ready().value("status", ""), "True");
+  // 50 s: lapsed.
+  clock.Advance(std::chrono::seconds(20));
+  hl.CheckOnce();
+  ASSERT_TRUE(Eventually([&] { return ready().value("status", "") == "Unknown"; }));
+  EXPECT_EQ(ready().value("reason", ""), "AgentStoppedHeartbeating");
+  // The agent renews again (it never restarted): Ready again.
+  clock.Advance(std::chrono::seconds(1));
+  const std::string renewed = FormatRfc3339Micro(clock.Now());
+  ASSERT_TRUE(client_
+                  ->Patch(leases, "lintel-host-leases", "h", client::PatchType::kMerge,
+                          {{"spec", {{"renewTime", renewed}}}}, {}, "")
+                  .ok());
+  ASSERT_TRUE(Eventually([&] {
+    auto seen = hl.LastRenewal("h");
+    return seen && FormatRfc3339Micro(*seen) == renewed;
+  }));
+  hl.CheckOnce();
+  ASSERT_TRUE(Eventually([&] { return ready().value("status", "") == "True"; }));
+  EXPECT_EQ(ready().value("reason", ""), "AgentReady");
+  hl.Stop();
+}
+
 }  // namespace
 }  // namespace lintel::controllers

@@ -33,7 +33,7 @@ class ServerFixture : public ::testing::Test {
     admission_->Add(MakeNamespaceLifecycle(cache_.get(), registry().ByName("namespaces")));
     resources_ = std::make_unique<Resources>(store_.get(), cache_.get(), registry(), &clock_,
                                              admission_.get());
-    for (const char* ns : {"default", "other"}) {
+    for (const char* ns : {"default", "other", "lintel-host-leases"}) {
       auto r = resources_->Create(Kind("namespaces"), "",
                                   {{"apiVersion", "lintel.dev/v1alpha1"},
                                    {"kind", "Namespace"},
