@@ -44,7 +44,7 @@ struct Config {
   size_t vms = 50000;
   int clients = 64;
   // Each hollow host's size (the agent's flags).
-  std::string host_cpu = "32", host_memory = "128Gi", host_pods = "110";
+  std::string host_cpu = "32", host_memory = "128Gi", host_pods = "110", host_vms = "64";
   bool quick = false;
   int timeout_s = 3600;
 };
@@ -266,7 +266,7 @@ int Run(Config cfg) {
   pid_t agent = Spawn({cfg.lintel, "agent", "--kubeconfig", cfg.work + "/server/kubeconfig",
                        "--data-dir", cfg.work + "/agent", "--driver", "fake", "--hosts",
                        std::to_string(cfg.hosts), "--run-delay", "0s", "--heartbeat", "20s", "--writers", "32", "--cpu", cfg.host_cpu,
-                       "--memory", cfg.host_memory, "--pods", cfg.host_pods},
+                       "--memory", cfg.host_memory, "--pods", cfg.host_pods, "--vms", cfg.host_vms},
                       cfg.work + "/agent.log");
   if (agent < 0) return 1;
   struct AgentGuard {
@@ -332,11 +332,23 @@ int Run(Config cfg) {
   }
   const size_t total = specs.size();
   bool timed_out = false;
+  auto last_progress = SteadyClock::now();
   while (tl.running() < total - failed.load()) {
     auto ss = srv.Stats();
     auto as = ReadProcStats(agent);
     if (ss.ok()) server_peak_rss = std::max(server_peak_rss, ss->rss);
     if (as.ok()) agent_peak_rss = std::max(agent_peak_rss, as->rss);
+    // A line a minute on long runs: how far each stage got, and memory.
+    if (!cfg.quick && SteadyClock::now() - last_progress >= std::chrono::seconds(60)) {
+      last_progress = SteadyClock::now();
+      std::cerr << "c1m_bench: " << Fmt("%.0f", Seconds(last_progress - t0)) << " s: "
+                << std::min(next.load(), total) << " created, " << tl.bound() << " bound, "
+                << tl.running() << " Running; server RSS "
+                << (ss.ok() ? Mib(ss->rss) : std::string("?")) << " MiB, CPU "
+                << (ss.ok() && srv0.ok() ? Fmt("%.0f", ss->cpu_seconds - srv0->cpu_seconds)
+                                         : std::string("?"))
+                << " s" << std::endl;
+    }
     if (Seconds(SteadyClock::now() - t0) > cfg.timeout_s) {
       timed_out = true;
       break;
@@ -412,6 +424,7 @@ int main(int argc, char** argv) {
   app.add_option("--host-memory", cfg.host_memory, "Memory per hollow host")
       ->capture_default_str();
   app.add_option("--host-pods", cfg.host_pods, "Pods per hollow host")->capture_default_str();
+  app.add_option("--host-vms", cfg.host_vms, "VMs per hollow host")->capture_default_str();
   app.add_flag("--quick", cfg.quick, "200 hosts, 2,000 Pods, 1,000 VMs (CI)");
   CLI11_PARSE(app, argc, argv);
   if (cfg.quick) {
