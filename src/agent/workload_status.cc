@@ -14,7 +14,7 @@ Json Condition(bool ready, const std::string& reason, const std::string& message
   Json c = {{"type", "Ready"}, {"status", ready ? "True" : "False"}};
   if (!reason.empty()) c["reason"] = reason;
   if (!message.empty()) c["message"] = message;
-  c["lastTransitionTime"] = FormatRfc3339(since);
+  if (since != Clock::WallTime{}) c["lastTransitionTime"] = FormatRfc3339(since);
   return c;
 }
 
@@ -94,8 +94,27 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
   WorkloadReport r;
   const bool pod = kind == WorkloadKind::kPod;
   switch (st.state) {
-    case RunState::kStarting:
-      return std::nullopt;
+    case RunState::kStarting: {
+      // A Pod still starting is reported only once something holds it up
+      // (ErrImagePull, ImagePullBackOff, CrashLoopBackOff, ...): a start
+      // that simply takes its time costs no write.
+      if (!pod) return std::nullopt;
+      const drivers::ContainerStatus* stuck = nullptr;
+      for (const auto& c : st.containers) {
+        if (c.state == RunState::kStarting && !c.reason.empty() &&
+            c.reason != "ContainerCreating") {
+          stuck = &c;
+          break;
+        }
+      }
+      if (stuck == nullptr) return std::nullopt;
+      r.phase = "Pending";
+      r.ready_condition = Condition(false, "ContainersNotReady",
+                                    "container " + stuck->name + ": " + stuck->reason +
+                                        (stuck->message.empty() ? "" : ": " + stuck->message),
+                                    Clock::WallTime{});
+      break;
+    }
     case RunState::kRunning:
       r.phase = "Running";
       r.ready = st.ready.value_or(true);

@@ -265,7 +265,9 @@ void HostAgent::Report(const std::string& uid) {
     w.reported_ready = report->ready ? "True" : "False";
     w.confirmed = w.observed_phase == w.reported_phase && w.observed_ready == w.reported_ready;
     // The API says so already (an earlier agent wrote it): nothing to write.
-    if (w.confirmed) return;
+    // Not for Pending, whose reasons (ErrImagePull, then ImagePullBackOff)
+    // change under one phase.
+    if (w.confirmed && report->phase != "Pending") return;
     p.resource = ResourceOf(w.spec.kind);
     p.ns = w.spec.ns;
     p.name = w.spec.name;

@@ -33,6 +33,35 @@ TEST(WorkloadStatusTest, NothingToReportWhileStarting) {
   EXPECT_FALSE(ReportFor(WorkloadKind::kVirtualMachine, st).has_value());
 }
 
+TEST(WorkloadStatusTest, APodHeldUpWhileStartingSaysWhy) {
+  WorkloadStatus st;
+  drivers::ContainerStatus c;
+  c.name = "main";
+  c.image = "nope:1";
+  c.state = drivers::RunState::kStarting;
+  st.containers.push_back(c);
+  // Plain ContainerCreating: nothing worth a write.
+  EXPECT_FALSE(ReportFor(WorkloadKind::kPod, st).has_value());
+  st.containers[0].reason = "ContainerCreating";
+  EXPECT_FALSE(ReportFor(WorkloadKind::kPod, st).has_value());
+  st.containers[0].reason = "ErrImagePull";
+  st.containers[0].message = "image nope:1 not found";
+  auto r = ReportFor(WorkloadKind::kPod, st);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->phase, "Pending");
+  EXPECT_FALSE(r->ready);
+  EXPECT_EQ(r->status["containerStatuses"][0]["state"],
+            Json::parse(R"({"waiting": {"reason": "ErrImagePull",
+                                        "message": "image nope:1 not found"}})"));
+  EXPECT_EQ(r->ready_condition.value("reason", ""), "ContainersNotReady");
+  EXPECT_EQ(r->ready_condition.value("message", ""),
+            "container main: ErrImagePull: image nope:1 not found");
+  // Back-off after the failed pull is a new report.
+  auto first = r->digest;
+  st.containers[0].reason = "ImagePullBackOff";
+  EXPECT_NE(ReportFor(WorkloadKind::kPod, st)->digest, first);
+}
+
 TEST(WorkloadStatusTest, RunningPod) {
   auto r = ReportFor(WorkloadKind::kPod, RunningPod());
   ASSERT_TRUE(r);
