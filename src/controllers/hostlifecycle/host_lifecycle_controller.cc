@@ -145,7 +145,32 @@ void HostLifecycleController::CheckOnce() {
       }
     }
   }
-  for (const auto& c : changes) MarkHost(c.name, c.resource_version, c.ready, c.heartbeat, now);
+  for (const auto& c : changes) {
+    if (!c.ready && RenewedSinceSeen(c.name, now)) continue;
+    MarkHost(c.name, c.resource_version, c.ready, c.heartbeat, now);
+  }
+}
+
+bool HostLifecycleController::RenewedSinceSeen(const std::string& host,
+                                               std::chrono::system_clock::time_point now) {
+  // Under load the watch delivers renewals late (tens of seconds at 10,000
+  // hosts and a flood of creates); the Host's resourceVersion no longer
+  // guards that (renewals do not touch the Host), so the Lease is read
+  // before a host is declared dead.
+  auto lease = client_->Get(leases_, kHostLeaseNamespace, host);
+  if (!lease.ok()) return false;
+  const Json& renew = api::At(*lease, "/spec/renewTime");
+  auto t = ParseRfc3339(renew.is_string() ? renew.get<std::string>() : "");
+  if (!t || now - *t > options_.grace) return false;
+  std::lock_guard<std::mutex> l(mu_);
+  renewals_[host] = std::max(renewals_[host], *t);
+  if (auto it = hosts_seen_.find(host); it != hosts_seen_.end()) {
+    it->second.renewed = std::max(it->second.renewed, *t);
+    it->second.ready = true;  // not marked after all
+  }
+  spdlog::debug("host lifecycle: {} renewed its lease at {}; the watch is behind",
+                host, renew.get<std::string>());
+  return true;
 }
 
 void HostLifecycleController::MarkHost(const std::string& name,

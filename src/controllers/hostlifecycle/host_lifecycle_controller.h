@@ -10,7 +10,8 @@
 //                   --> PATCH /status: Ready=Unknown, reason AgentStoppedHeartbeating
 //                   Ready=Unknown by us and a renewal since
 //                   --> PATCH /status: Ready=True, reason AgentReady
-//   (both with the Host's resourceVersion as seen: a write that landed since wins)
+//   (both with the Host's resourceVersion as seen: a write that landed since wins;
+//   before NotReady the Lease itself is read, as the watch may be behind)
 //
 // What happens to the VMs of a host that stays down (restart elsewhere)
 // belongs to the continuity controller.
@@ -66,6 +67,9 @@ class HostLifecycleController final : public Controller {
   };
   void OnHost(const Json& obj, bool deleted);
   void OnLease(const Json& obj, bool deleted);
+  // Reads `host`'s Lease: true (and recorded) if it was renewed within the
+  // grace, whatever the watch has delivered so far.
+  bool RenewedSinceSeen(const std::string& host, std::chrono::system_clock::time_point now);
   void MarkHost(const std::string& name, const std::string& resource_version, bool ready,
                 const std::string& heartbeat, std::chrono::system_clock::time_point now);
   void Loop();
