@@ -103,7 +103,23 @@ Status SchedulingController::Start() {
     binders_.emplace_back([this] { BinderLoop(); });
   }
   loop_ = std::thread([this] { Loop(); });
+  if (options_.failover_interval.count() > 0) {
+    failover_loop_ = std::thread([this] { FailoverLoop(); });
+  }
   return Status();
+}
+
+void SchedulingController::FailoverLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stop_) {
+    failover_cv_.wait_until(l, next_failover_, [this] { return stop_; });
+    if (stop_) break;
+    if (Clock::now() < next_failover_) continue;
+    l.unlock();
+    CheckFailover();
+    l.lock();
+    next_failover_ = Clock::now() + options_.failover_interval;
+  }
 }
 
 void SchedulingController::Stop() {
@@ -112,7 +128,9 @@ void SchedulingController::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  failover_cv_.notify_all();
   if (loop_.joinable()) loop_.join();
+  if (failover_loop_.joinable()) failover_loop_.join();
   {
     std::lock_guard<std::mutex> l(jobs_mu_);
     jobs_stop_ = true;
@@ -264,20 +282,12 @@ void SchedulingController::WakeParkedLocked() {
 void SchedulingController::Loop() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stop_) {
-    cv_.wait_until(l, std::min(next_retry_, next_failover_),
-                   [this] { return stop_ || !order_.empty(); });
+    cv_.wait_until(l, next_retry_, [this] { return stop_ || !order_.empty(); });
     if (stop_) break;
     const auto now = Clock::now();
     if (now >= next_retry_) {
       WakeParkedLocked();
       next_retry_ = now + options_.retry_interval;
-    }
-    if (now >= next_failover_) {
-      next_failover_ = now + options_.failover_interval;
-      l.unlock();
-      CheckFailover();
-      l.lock();
-      continue;
     }
     std::vector<scheduler::WorkloadInfo> batch;
     std::vector<Pending> taken;
@@ -484,9 +494,13 @@ void SchedulingController::WriteUnschedulable(BindJob& job) {
 }
 
 void SchedulingController::CheckFailover() {
-  // On a copy, so that scheduling goes on meanwhile; a bounded number of hosts
-  // per round, rotating, so that 10,000 hosts cost no more than a few hundred.
+  // On its own thread and a copy, so that scheduling goes on meanwhile; a
+  // bounded number of hosts per round, rotating, and at most about a second
+  // of work (each check replays the host's VMs on a copy of the snapshot: at
+  // a million workloads one check takes tens of milliseconds).
   constexpr size_t kHostsPerRound = 200;
+  constexpr auto kBudget = std::chrono::seconds(1);
+  const auto t0 = Clock::now();
   scheduler::Snapshot copy;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -499,8 +513,13 @@ void SchedulingController::CheckFailover() {
   if (with_vms.empty()) return;
   const size_t start = failover_cursor_ % with_vms.size();
   const size_t n = std::min(kHostsPerRound, with_vms.size());
-  failover_cursor_ = start + n;
   for (size_t k = 0; k < n; ++k) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) return;
+    }
+    if (Clock::now() - t0 > kBudget) break;
+    failover_cursor_ = start + k + 1;
     scheduler::HostId id = with_vms[(start + k) % with_vms.size()];
     const std::string name = copy.host(id).name;
     scheduler::FailoverResult fr = scheduler::CanFailover(copy, id, options_.algorithm);

@@ -26,7 +26,8 @@
 //
 // Threading: informer threads update the snapshot and the queues under mu_;
 // one scheduling thread runs batches (holding mu_ while deciding); `binders`
-// threads write to the API without holding mu_.
+// threads write to the API without holding mu_; one failover thread checks
+// failover capacity on a copy of the snapshot (holding mu_ only to copy).
 #pragma once
 
 #include <atomic>
@@ -111,6 +112,7 @@ class SchedulingController final : public Controller {
   void OnWorkload(Kind kind, const Json& obj, bool deleted);
   void WakeParkedLocked();
   void Loop();
+  void FailoverLoop();
   std::vector<scheduler::Decision> Decide(const std::vector<scheduler::WorkloadInfo>& batch);
   void BinderLoop();
   void RunJob(BindJob& job);
@@ -138,7 +140,8 @@ class SchedulingController final : public Controller {
   std::chrono::steady_clock::time_point next_failover_;
   std::unordered_map<std::string, std::string> failover_written_;  // host -> message
   std::unordered_map<std::string, std::string> host_fingerprints_;  // what the snapshot has
-  size_t failover_cursor_ = 0;  // the scheduling thread's
+  size_t failover_cursor_ = 0;  // the failover thread's
+  std::condition_variable failover_cv_;
   SchedulingStats stats_;
   bool stop_ = false;
 
@@ -148,6 +151,7 @@ class SchedulingController final : public Controller {
   bool jobs_stop_ = false;
 
   std::thread loop_;
+  std::thread failover_loop_;
   std::vector<std::thread> binders_;
 };
 
