@@ -30,6 +30,8 @@ using Runner = std::function<int()>;
 void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddVersionCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+// lintel image import|pull|ls|rm|prune, on the local image store.
+void AddImageCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // Client verbs (get, describe, apply, create, delete, edit, label, ...).
 void AddClientCommands(CLI::App& app, GlobalOptions& g, Runner* run);
 

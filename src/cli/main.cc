@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   lintel::cli::AddServerCommand(app, g, &run);
   lintel::cli::AddAgentCommand(app, g, &run);
   lintel::cli::AddVersionCommand(app, g, &run);
+  lintel::cli::AddImageCommand(app, g, &run);
   lintel::cli::AddClientCommands(app, g, &run);
   try {
     app.parse(argc, argv);
