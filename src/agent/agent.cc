@@ -37,6 +37,10 @@ Agent::Agent(std::shared_ptr<client::Client> client, AgentOptions options)
     }
   };
   ctx_.on_registered = [this](const std::string&) { cv_.notify_all(); };
+  if (options_.events) {
+    events_ = std::make_unique<controllers::EventRecorder>(client_, "lintel-agent");
+    ctx_.events = events_.get();
+  }
 }
 
 Agent::~Agent() {
@@ -57,6 +61,18 @@ HostAgent* Agent::AddHost(HostConfig config, std::unique_ptr<drivers::Driver> dr
 HostAgent* Agent::host(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second;
+}
+
+Status Agent::Logs(const std::string& uid, const drivers::LogOptions& options,
+                   const drivers::LogSink& sink) {
+  HostAgent* h = nullptr;
+  {
+    std::lock_guard<std::mutex> l(placed_mu_);
+    if (auto it = placed_.find(uid); it != placed_.end()) h = it->second.host;
+  }
+  if (!h && hosts_.size() == 1) h = hosts_.front().get();
+  if (!h) return NotFound("workload " + uid + " is not on this agent's hosts");
+  return h->driver().Logs(uid, options, sink);
 }
 
 Status Agent::Start() {

@@ -46,6 +46,9 @@ struct AgentOptions {
   int driver_threads = 4;  // driver pool threads
   std::chrono::milliseconds heartbeat{10'000};
   Clock* clock = &Clock::Real();
+  // Events about workloads (Started, Failed, BackOff, Killing, ...). Off for
+  // hollow hosts, where they would double the writes of a scale run.
+  bool events = true;
 };
 
 struct AgentStats {
@@ -79,6 +82,11 @@ class Agent {
   bool WaitSynced(std::chrono::milliseconds timeout);
 
   HostAgent* host(const std::string& name) const;
+  // The log of workload `uid` from the driver of the host it is bound to (of
+  // the only host, for a workload the agent no longer tracks). NotFound if no
+  // host here has it. Blocks while following.
+  Status Logs(const std::string& uid, const drivers::LogOptions& options,
+              const drivers::LogSink& sink);
   AgentStats stats() const;
   size_t registered() const;
 
@@ -96,6 +104,7 @@ class Agent {
   std::shared_ptr<client::Client> client_;
   const AgentOptions options_;
   AgentContext ctx_;
+  std::unique_ptr<controllers::EventRecorder> events_;
   StatusWriter writer_;
   KeyedPool driver_pool_;
   std::vector<std::unique_ptr<HostAgent>> hosts_;

@@ -34,10 +34,12 @@
 
 #include "agent/handle_store.h"
 #include "agent/status_writer.h"
+#include "agent/workload_status.h"
 #include "client/client.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/thread_annotations.h"
+#include "controllers/event_recorder.h"
 #include "drivers/driver.h"
 
 namespace lintel::agent {
@@ -53,6 +55,8 @@ struct HostConfig {
   Json allocatable;                // null: the capacity
   Json addresses = Json::array();  // [{"type": "Hostname", "address": NAME}, ...]
   std::string agent_version;
+  // {"url", "caBundle"} of the agent's endpoint (agent_endpoint.h); null: none.
+  Json agent_endpoint;
 };
 
 // What the HostAgents of one process share; owned by the Agent.
@@ -67,6 +71,9 @@ struct AgentContext {
       reconcile;
   // Called once each time the host registers.
   std::function<void(const std::string& host)> on_registered;
+  // Events about workloads (Started, Failed, BackOff, Killing, ...); null:
+  // none (hollow hosts).
+  controllers::EventRecorder* events = nullptr;
 };
 
 struct HostCounters {
@@ -119,12 +126,14 @@ class HostAgent {
     bool gone = false;         // deleted or bound elsewhere
     bool terminating = false;  // deletionTimestamp set
     bool finished = false;     // ended before we saw it (terminal phase): leave it be
+    bool remains_checked = false;  // finished: what the driver kept of it was looked for
     bool adopt = false;        // the API says it ran: Recover rather than Start
     bool started = false;      // the driver has it
     std::string start_error;   // Start failed for good
     int attempts = 0;          // failed Start/Stop attempts in a row
     std::string reported;      // digest of the last report submitted ("" none)
     std::string reported_phase;
+    Json reported_status;  // the status fields last reported (Events are their changes)
     std::string reported_ready;
     bool confirmed = false;  // the API has since said what we reported
   };
@@ -139,8 +148,11 @@ class HostAgent {
   // workloads.cc
   void OnDriverChange(const std::string& uid);
   std::chrono::milliseconds StopWorkload(const std::string& uid, const Workload& w);
+  void AdoptRemains(const std::string& uid, const Workload& w);
   std::chrono::milliseconds StartWorkload(const std::string& uid, const Workload& w);
   void Report(const std::string& uid);
+  // Queues Events about workload `w` on the writer (no-op without a recorder).
+  void RecordEvents(const drivers::WorkloadSpec& w, const std::vector<WorkloadEvent>& events);
   std::chrono::milliseconds Backoff(const std::string& uid);
 
   const HostConfig config_;

@@ -49,11 +49,15 @@ Json HostAgent::HostStatus(Clock::WallTime now) const {
                   {"drivers", Json::array({caps_.name})}};
   if (!config_.agent_version.empty()) runtime["agentVersion"] = config_.agent_version;
   if (!caps_.oci_runtime.empty()) runtime["ociRuntime"] = caps_.oci_runtime;
-  return {{"capacity", config_.capacity},
-          {"allocatable", config_.allocatable.is_null() ? config_.capacity : config_.allocatable},
-          {"runtime", std::move(runtime)},
-          {"addresses", config_.addresses},
-          {"conditions", Json::array({ReadyCondition(now)})}};
+  Json status = {
+      {"capacity", config_.capacity},
+      {"allocatable", config_.allocatable.is_null() ? config_.capacity : config_.allocatable},
+      {"runtime", std::move(runtime)},
+      {"addresses", config_.addresses},
+      {"conditions", Json::array({ReadyCondition(now)})}};
+  // Null when there is none: a merge patch removes one an earlier run left.
+  status["agentEndpoint"] = config_.agent_endpoint;
+  return status;
 }
 
 Status HostAgent::Register() {

@@ -182,4 +182,106 @@ WorkloadReport StartFailedReport(WorkloadKind kind, const drivers::WorkloadSpec&
   return *ReportFor(kind, st);
 }
 
+namespace {
+
+const Json& Field(const Json& obj, const char* key) {
+  static const Json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string Text(const Json& obj, const char* key) {
+  const Json& v = Field(obj, key);
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+const Json& ContainerNamed(const Json& status, const std::string& name) {
+  static const Json kNull;
+  const Json& list = Field(status, "containerStatuses");
+  if (!list.is_array()) return kNull;
+  for (const auto& c : list) {
+    if (Text(c, "name") == name) return c;
+  }
+  return kNull;
+}
+
+void ContainerEvents(const Json& before, const Json& after, std::vector<WorkloadEvent>* out) {
+  const std::string name = Text(after, "name");
+  const std::string image = Text(after, "image");
+  const Json& was = Field(before, "state");
+  const Json& now = Field(after, "state");
+  const Json& running = Field(now, "running");
+  const Json& waiting = Field(now, "waiting");
+  const Json& terminated = Field(now, "terminated");
+  if (running.is_object() &&
+      Text(running, "startedAt") != Text(Field(was, "running"), "startedAt")) {
+    out->push_back({"Normal", "Started", "Started container " + name});
+  }
+  const std::string why = Text(waiting, "reason");
+  if (!why.empty() && why != Text(Field(was, "waiting"), "reason")) {
+    const std::string msg = Text(waiting, "message");
+    if (why == "ErrImagePull" || why == "ErrImageNeverPull") {
+      out->push_back({"Warning", "Failed",
+                      "Failed to pull image \"" + image + "\"" + (msg.empty() ? "" : ": " + msg)});
+    } else if (why == "ImagePullBackOff") {
+      out->push_back({"Normal", "BackOff", "Back-off pulling image \"" + image + "\""});
+    } else if (why == "CrashLoopBackOff") {
+      out->push_back({"Warning", "BackOff", "Back-off restarting failed container " + name});
+    }
+  }
+  // A run that ended: as its own state, or as lastState once restarted.
+  const Json* ended = terminated.is_object() ? &terminated : nullptr;
+  const Json& last = Field(after, "lastState");
+  if (!ended && Field(last, "terminated").is_object() &&
+      Field(last, "terminated") != Field(Field(before, "lastState"), "terminated")) {
+    ended = &Field(last, "terminated");
+  }
+  if (ended && *ended != Field(was, "terminated")) {
+    const Json& code = Field(*ended, "exitCode");
+    const std::string reason = Text(*ended, "reason");
+    if (reason == "OOMKilled") {
+      out->push_back({"Warning", "OOMKilled",
+                      "Container " + name + " was killed: out of memory (its memory limit)"});
+    } else if (code.is_number_integer() && code.get<int64_t>() != 0 && reason != "StartError") {
+      out->push_back({"Warning", "Terminated",
+                      "Container " + name + " exited with code " +
+                          std::to_string(code.get<int64_t>()) +
+                          (reason.empty() ? "" : " (" + reason + ")")});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<WorkloadEvent> EventsBetween(WorkloadKind kind, const Json& before,
+                                         const Json& after) {
+  std::vector<WorkloadEvent> out;
+  const std::string phase = Text(after, "phase");
+  const bool phase_changed = phase != Text(before, "phase");
+  if (kind == WorkloadKind::kPod) {
+    const Json& list = Field(after, "containerStatuses");
+    if (list.is_array()) {
+      for (const auto& c : list) ContainerEvents(ContainerNamed(before, Text(c, "name")), c, &out);
+    }
+    if (phase_changed && phase == "Failed" && Text(after, "reason") == "StartError") {
+      out.push_back({"Warning", "Failed", Text(after, "message")});
+    }
+    return out;
+  }
+  if (!phase_changed) return out;
+  if (phase == "Running") {
+    out.push_back({"Normal", "Started", "Started virtual machine" +
+                                            (Text(after, "accelerator").empty()
+                                                 ? std::string()
+                                                 : " (" + Text(after, "accelerator") + ")")});
+  } else if (phase == "Stopped") {
+    out.push_back({"Normal", "Stopped", "The virtual machine stopped"});
+  } else if (phase == "Failed") {
+    const std::string why = Text(after, "lastExitReason");
+    out.push_back({"Warning", "Failed", why.empty() ? "The virtual machine failed" : why});
+  }
+  return out;
+}
+
 }  // namespace lintel::agent

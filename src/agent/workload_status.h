@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "drivers/driver.h"
@@ -29,6 +30,23 @@ std::optional<WorkloadReport> ReportFor(drivers::WorkloadKind kind,
 // A workload whose Start failed for good, with the driver's message.
 WorkloadReport StartFailedReport(drivers::WorkloadKind kind, const drivers::WorkloadSpec& spec,
                                  const std::string& message, Clock::WallTime now);
+
+// An Event a transition deserves, as the kubelet records them.
+struct WorkloadEvent {
+  std::string type;  // Normal or Warning
+  std::string reason;
+  std::string message;
+  bool operator==(const WorkloadEvent&) const = default;
+};
+
+// The Events between two reports' statuses (`before` null: the first report):
+// per container, Started (running since a new time), Failed (ErrImagePull,
+// with the registry's message), BackOff (ImagePullBackOff, CrashLoopBackOff),
+// OOMKilled and Terminated (a non-zero exit); for the workload, Failed
+// (StartError and other failures with a reason) and, for VMs, Started and
+// Stopped.
+std::vector<WorkloadEvent> EventsBetween(drivers::WorkloadKind kind, const Json& before,
+                                         const Json& after);
 
 // Whether a Pod's or VM's phase means it ended (and must not be started again).
 bool IsTerminalPhase(drivers::WorkloadKind kind, const std::string& phase);

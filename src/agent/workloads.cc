@@ -121,7 +121,10 @@ std::chrono::milliseconds HostAgent::Reconcile(const std::string& uid) {
     w = it->second;
   }
   if (w.gone || w.terminating) return StopWorkload(uid, w);
-  if (w.finished) return std::chrono::milliseconds(0);
+  if (w.finished) {
+    if (!w.started && !w.remains_checked) AdoptRemains(uid, w);
+    return std::chrono::milliseconds(0);
+  }
   if (!w.started && w.start_error.empty()) {
     auto again = StartWorkload(uid, w);
     if (again > std::chrono::milliseconds(0)) return again;
@@ -130,7 +133,36 @@ std::chrono::milliseconds HostAgent::Reconcile(const std::string& uid) {
   return std::chrono::milliseconds(0);
 }
 
+void HostAgent::AdoptRemains(const std::string& uid, const Workload& w) {
+  // Ended before this agent saw it (an earlier agent ran it): the driver may
+  // still keep what it left (logs, state, a directory). Taken back, its logs
+  // can be read and deleting the workload removes them.
+  bool adopted = false;
+  if (auto kept = handles_->Get(uid)) {
+    Status s = driver_->Recover(*kept, w.spec);
+    adopted = s.ok();
+    if (!s.ok() && s.code() != Code::kNotFound) {
+      spdlog::warn("agent: take back ended {}/{} on {}: {}", w.spec.ns, w.spec.name, name(),
+                   s.ToString());
+    }
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = workloads_.find(uid);
+  if (it == workloads_.end()) return;
+  it->second.remains_checked = true;
+  it->second.started = it->second.started || adopted;
+}
+
 std::chrono::milliseconds HostAgent::StopWorkload(const std::string& uid, const Workload& w) {
+  if (w.started && !w.finished && !IsTerminalPhase(w.spec.kind, w.reported_phase) &&
+      w.attempts == 0) {
+    RecordEvents(w.spec, {{"Normal", "Killing",
+                           w.spec.kind == WorkloadKind::kPod
+                               ? "Stopping the pod's containers (grace " +
+                                     std::to_string(w.grace_seconds) + "s)"
+                               : "Stopping the virtual machine (grace " +
+                                     std::to_string(w.grace_seconds) + "s)"}});
+  }
   if (w.started) {
     Status s = driver_->Stop(uid, std::chrono::seconds(w.grace_seconds));
     if (s.ok() || s.code() == Code::kNotFound) s = driver_->Destroy(uid);
@@ -254,6 +286,8 @@ void HostAgent::Report(const std::string& uid) {
     if (!report) return;  // Starting: nothing to say yet
   }
   WorkloadStatusPatch p;
+  std::vector<WorkloadEvent> events;
+  drivers::WorkloadSpec spec;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = workloads_.find(uid);
@@ -263,11 +297,14 @@ void HostAgent::Report(const std::string& uid) {
     w.reported = report->digest;
     w.reported_phase = report->phase;
     w.reported_ready = report->ready ? "True" : "False";
+    Json before = std::exchange(w.reported_status, report->status);
     w.confirmed = w.observed_phase == w.reported_phase && w.observed_ready == w.reported_ready;
     // The API says so already (an earlier agent wrote it): nothing to write.
     // Not for Pending, whose reasons (ErrImagePull, then ImagePullBackOff)
     // change under one phase.
     if (w.confirmed && report->phase != "Pending") return;
+    events = EventsBetween(w.spec.kind, before, report->status);
+    spec = w.spec;
     p.resource = ResourceOf(w.spec.kind);
     p.ns = w.spec.ns;
     p.name = w.spec.name;
@@ -282,6 +319,25 @@ void HostAgent::Report(const std::string& uid) {
   client::Client* c = ctx_->client;
   ctx_->writer->Submit("workload/" + uid,
                        [c, p = std::move(p)]() { return WriteWorkloadStatus(*c, p); });
+  RecordEvents(spec, events);
+}
+
+void HostAgent::RecordEvents(const drivers::WorkloadSpec& w,
+                             const std::vector<WorkloadEvent>& events) {
+  if (ctx_->events == nullptr || events.empty()) return;
+  Json about = {{"apiVersion", "lintel.dev/v1alpha1"},
+                {"kind", w.kind == WorkloadKind::kPod ? "Pod" : "VirtualMachine"},
+                {"metadata", {{"name", w.name}, {"namespace", w.ns}, {"uid", w.uid}}}};
+  controllers::EventRecorder* recorder = ctx_->events;
+  // Each Event its own key (never coalesced), after the status write it
+  // describes; a failed Event write is dropped by the recorder (history).
+  static std::atomic<uint64_t> sequence{0};
+  for (const auto& e : events) {
+    ctx_->writer->Submit("event/" + std::to_string(sequence++), [recorder, about, e] {
+      recorder->Record(about, e.type, e.reason, e.message);
+      return Status();
+    });
+  }
 }
 
 }  // namespace lintel::agent

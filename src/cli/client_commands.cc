@@ -15,6 +15,7 @@ void AddClientCommands(CLI::App& app, GlobalOptions& g, Runner* run) {
   AddScaleCommand(app, g, run);
   AddWaitCommand(app, g, run);
   AddRolloutCommand(app, g, run);
+  AddLogsCommand(app, g, run);
   AddApiResourcesCommand(app, g, run);
 }
 

@@ -48,6 +48,7 @@ void AddApiResourcesCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddWaitCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // lintel rollout status|restart|pause|resume deployment/NAME.
 void AddRolloutCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+void AddLogsCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 
 // Prints "error: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

@@ -143,6 +143,9 @@ struct LogOptions {
   bool previous = false;  // the run before the current one
   bool follow = false;    // keep reading until the container exits or the sink says stop
   int64_t tail_lines = -1;  // the last N lines; -1 all
+  // Polled while following with nothing to read: true ends the follow (the
+  // reader went away). Null: never.
+  std::function<bool()> cancelled;
 };
 
 struct LogLine {

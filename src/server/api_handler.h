@@ -17,6 +17,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "server/agent_proxy.h"
 #include "server/auth.h"
 #include "server/http/http.h"
 #include "server/metrics.h"
@@ -41,6 +42,8 @@ class ApiHandler final : public http::Handler {
 
   void Handle(http::Request&& request, std::unique_ptr<http::Responder> responder) override;
   void SetReady(bool ready) { ready_ = ready; }
+  // Serves pods/NAME/log through the agents; null (no TLS): 503. Before serving.
+  void SetAgentProxy(AgentProxy* proxy) { agent_proxy_ = proxy; }
 
  private:
   // Serves one request; returns the response, or nullopt when it started a stream.
@@ -56,6 +59,7 @@ class ApiHandler final : public http::Handler {
                                       http::Responder* responder);
 
   Resources* resources_;
+  AgentProxy* agent_proxy_ = nullptr;
   const Authenticator* auth_;
   Metrics* metrics_;
   Clock* clock_;

@@ -241,6 +241,16 @@ std::optional<http::Response> ApiHandler::ServeResource(const http::Request& req
     return fail(Status(Code::kMethodNotAllowed, "method " + m + " is not allowed on a collection"));
   }
 
+  // Logs, from the Pod's agent.
+  if (route.subresource == "log") {
+    *verb = "GET";
+    if (m != "GET") return fail(Status(Code::kMethodNotAllowed, "log is read with GET"));
+    if (!agent_proxy_) {
+      return fail(Unavailable("this server reaches no agents (it serves without TLS)"));
+    }
+    return agent_proxy_->ServeLog(req, route, responder);
+  }
+
   // Scale.
   if (route.subresource == "scale") {
     auto opts = WriteParams(req, user);

@@ -63,7 +63,7 @@ http::ServerCertOptions ServingNames(const std::string& listen_host,
 // Loads or creates DATA_DIR/pki/{ca,server}.{crt,key}. The serving cert is
 // reissued when it lacks a name now needed.
 Result<http::CertKeyPair> EnsurePki(const std::string& dir, const http::ServerCertOptions& names,
-                                    std::string* ca_pem) {
+                                    http::CertKeyPair* ca_out) {
   LINTEL_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   const std::string ca_crt = dir + "/ca.crt", ca_key = dir + "/ca.key";
   const std::string srv_crt = dir + "/server.crt", srv_key = dir + "/server.key";
@@ -75,7 +75,7 @@ Result<http::CertKeyPair> EnsurePki(const std::string& dir, const http::ServerCe
     LINTEL_RETURN_IF_ERROR(WriteFileAtomic(ca_key, ca.key_pem, 0600));
     LINTEL_RETURN_IF_ERROR(WriteFileAtomic(ca_crt, ca.cert_pem, 0644));
   }
-  *ca_pem = ca.cert_pem;
+  *ca_out = ca;
   if (FileExists(srv_crt) && FileExists(srv_key)) {
     auto pair = http::LoadCertKeyPair(srv_crt, srv_key);
     if (pair.ok()) {
@@ -227,17 +227,25 @@ Status ApiServer::Init() {
             r.path.compare(r.path.size() - kStatus.size(), kStatus.size(), kStatus) == 0) ||
            r.path.find("/namespaces/lintel-host-leases/leases/") != std::string::npos;
   };
+  http::CertKeyPair ca;
   if (config_.tls) {
     auto pair = EnsurePki(config_.data_dir + "/pki", ServingNames(listen_host, config_.extra_sans),
-                          &ca_pem_);
+                          &ca);
     if (!pair.ok()) return pair.error().Wrap("tls");
+    ca_pem_ = ca.cert_pem;
     ho.tls = http::TlsConfig{pair->cert_pem, pair->key_pem, ca_pem_};
+    // The server's identity towards agents (agent_proxy.h), made at each start.
+    auto client = http::IssueClientCert(ca, "lintel:apiserver", {});
+    if (!client.ok()) return client.error().Wrap("agent client certificate");
+    agent_proxy_ = std::make_unique<AgentProxy>(
+        resources_.get(), AgentClientCredentials{client->cert_pem, client->key_pem});
   }
   ApiHandlerOptions hopts;
   hopts.version = LINTEL_VERSION;
   hopts.git_commit = LINTEL_GIT_COMMIT;
   handler_ = std::make_unique<ApiHandler>(resources_.get(), auth_.get(), &metrics_,
                                           config_.clock, hopts);
+  handler_->SetAgentProxy(agent_proxy_.get());
   http_ = std::make_unique<http::HttpServer>(ho, handler_.get());
   LINTEL_RETURN_IF_ERROR(http_->Start());
   port_ = http_->port();

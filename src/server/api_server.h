@@ -90,6 +90,7 @@ class ApiServer {
   std::unique_ptr<Admission> admission_;
   std::unique_ptr<Resources> resources_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<AgentProxy> agent_proxy_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<http::HttpServer> http_;
   std::vector<std::unique_ptr<controllers::Controller>> controllers_;

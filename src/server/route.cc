@@ -37,7 +37,8 @@ Result<Route> ParseRoute(const api::Registry& registry, const std::vector<std::s
   }
   if (!r.subresource.empty()) {
     bool ok = (r.subresource == "status" && r.kind->has_status) ||
-              (r.subresource == "scale" && r.kind->scale.has_value());
+              (r.subresource == "scale" && r.kind->scale.has_value()) ||
+              (r.subresource == "log" && r.kind->group == "lintel.dev" && r.kind->plural == "pods");
     if (!ok) return NoSuchResource();
   }
   if (r.name.empty() && !r.subresource.empty()) return NoSuchResource();

@@ -1,30 +1,10 @@
 #include "server/status_json.h"
 
+#include "common/http_status.h"
+
 namespace lintel::server {
 
-int HttpCode(Code code) {
-  switch (code) {
-    case Code::kOk: return 200;
-    case Code::kBadRequest: return 400;
-    case Code::kUnauthorized: return 401;
-    case Code::kForbidden: return 403;
-    case Code::kNotFound: return 404;
-    case Code::kMethodNotAllowed: return 405;
-    case Code::kNotAcceptable: return 406;
-    case Code::kAlreadyExists: return 409;
-    case Code::kConflict: return 409;
-    case Code::kGone: return 410;
-    case Code::kRequestEntityTooLarge: return 413;
-    case Code::kUnsupportedMediaType: return 415;
-    case Code::kInvalid: return 422;
-    case Code::kTooManyRequests: return 429;
-    case Code::kInternal: return 500;
-    case Code::kNotSupported: return 501;
-    case Code::kUnavailable: return 503;
-    case Code::kTimeout: return 504;
-  }
-  return 500;
-}
+int HttpCode(Code code) { return CodeHttpStatus(code); }
 
 Json StatusJson(const Status& status, const ErrorDetails& d) {
   Json j = {{"kind", "Status"},

@@ -54,6 +54,12 @@ KindInfo HostKind() {
                       {"drivers", Array(String()).Doc("Drivers the agent runs.")},
                       {"sandbox", Bool().Doc("Can run isolation: vm Pods.")},
                   })},
+      {"agentEndpoint",
+       Object({
+           {"url", String().Doc("https://HOST:PORT of the agent's endpoint.")},
+           {"caBundle", String().Doc("PEM that signs the endpoint's certificate (pinned by "
+                                     "the server).")},
+       }).Doc("Where the API server reaches this host's agent (logs).")},
       {"podCIDR", String().WithFormat(Format::kCidr).Doc("Address range for workloads here.")},
       {"failover", Object({
                        {"vmsCanRestart", Bool().Doc("Whether every VM here could restart on the "

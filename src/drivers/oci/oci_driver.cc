@@ -226,8 +226,9 @@ Status OciDriver::Logs(const std::string& uid, const LogOptions& options, const 
   LINTEL_ASSIGN_OR_RETURN(LogPosition pos,
                           ReadLogs({RotatedPath(t.path), t.path}, options.tail_lines, sink));
   if (!options.follow || !t.active) return Status();
-  return FollowLog(t.path, pos, sink,
-                   [runner, t] { return !runner->RunActive(t.container, t.run); });
+  return FollowLog(t.path, pos, sink, [runner, t, &options] {
+    return !runner->RunActive(t.container, t.run) || (options.cancelled && options.cancelled());
+  });
 }
 
 }  // namespace lintel::drivers::oci

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "agent/hollow.h"
 #include "common/time_format.h"
 #include "drivers/fake/fake_driver.h"
@@ -209,6 +211,32 @@ TEST_F(AgentTest, HeartbeatReRegistersAHostDeletedUnderIt) {
     return Get(kLeases, "h1", "lintel-host-leases")["metadata"]["ownerReferences"][0]["uid"] ==
            Get(kHosts, "h1")["metadata"]["uid"];
   }));
+}
+
+TEST_F(AgentTest, TransitionsAreRecordedAsEvents) {
+  StartAgent({"h1"});
+  CreatePod("web");
+  Bind(kPods, "web", "h1");
+  ASSERT_TRUE(Running(kPods, "web"));
+  const client::Resource events{"lintel.dev", "v1alpha1", "events", true};
+  // "REASON: MESSAGE" of the Events about the pod.
+  auto about = [&](const std::string& name) {
+    std::vector<std::string> out;
+    auto list = client_->List(events, "default", {});
+    if (!list.ok()) return out;
+    for (const auto& e : (*list)["items"]) {
+      if (e["involvedObject"].value("name", "") != name) continue;
+      out.push_back(e.value("reason", "") + ": " + e.value("message", ""));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  ASSERT_TRUE(Eventually([&] { return about("web").size() == 2; }));
+  EXPECT_EQ(about("web"), (std::vector<std::string>{"Started: Started container main",
+                                                     "Started: Started container side"}));
+  ASSERT_TRUE(client_->Delete(kPods, "default", "web").ok());
+  ASSERT_TRUE(Eventually([&] { return about("web").size() == 3; }));
+  EXPECT_EQ(about("web")[0], "Killing: Stopping the pod's containers (grace 30s)");
 }
 
 TEST_F(AgentTest, BoundPodAndVmRunAfterTheRunDelay) {

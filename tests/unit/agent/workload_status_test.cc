@@ -161,3 +161,78 @@ TEST(WorkloadStatusTest, TerminalPhases) {
 
 }  // namespace
 }  // namespace lintel::agent
+
+namespace lintel::agent {
+namespace {
+
+using drivers::WorkloadKind;
+
+Json PodStatus(const std::string& phase, Json containers) {
+  return {{"phase", phase}, {"containerStatuses", std::move(containers)}};
+}
+
+Json C(Json state, Json extra = Json::object()) {
+  Json c = {{"name", "main"}, {"image", "busybox"}, {"state", std::move(state)}};
+  for (auto it = extra.begin(); it != extra.end(); ++it) c[it.key()] = it.value();
+  return c;
+}
+
+TEST(WorkloadEventsTest, PodTransitions) {
+  struct Case {
+    const char* name;
+    Json before, after;
+    std::vector<WorkloadEvent> want;
+  };
+  const Json running1 = {{"running", {{"startedAt", "2026-01-01T00:00:05Z"}}}};
+  const Json running2 = {{"running", {{"startedAt", "2026-01-01T00:01:00Z"}}}};
+  const Json pull = {{"waiting", {{"reason", "ErrImagePull"}, {"message", "manifest unknown"}}}};
+  const Json pull_backoff = {{"waiting", {{"reason", "ImagePullBackOff"}}}};
+  const Json crash = {{"waiting", {{"reason", "CrashLoopBackOff"}}}};
+  const Json oom = {{"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}};
+  const Json failed = {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}};
+  std::vector<Case> cases = {
+      {"first report, running", Json(), PodStatus("Running", {C(running1)}),
+       {{"Normal", "Started", "Started container main"}}},
+      {"no change", PodStatus("Running", {C(running1)}), PodStatus("Running", {C(running1)}), {}},
+      {"pull fails", Json(), PodStatus("Pending", {C(pull)}),
+       {{"Warning", "Failed", "Failed to pull image \"busybox\": manifest unknown"}}},
+      {"pull backs off", PodStatus("Pending", {C(pull)}), PodStatus("Pending", {C(pull_backoff)}),
+       {{"Normal", "BackOff", "Back-off pulling image \"busybox\""}}},
+      {"restarted after a failure",
+       PodStatus("Running", {C(running1)}),
+       PodStatus("Running", {C(running2, {{"restartCount", 1}, {"lastState", failed}})}),
+       {{"Normal", "Started", "Started container main"},
+        {"Warning", "Terminated", "Container main exited with code 3 (Error)"}}},
+      {"crash loop", PodStatus("Running", {C(running1)}),
+       PodStatus("Running", {C(crash, {{"lastState", oom}})}),
+       {{"Warning", "BackOff", "Back-off restarting failed container main"},
+        {"Warning", "OOMKilled", "Container main was killed: out of memory (its memory limit)"}}},
+      {"completed", PodStatus("Running", {C(running1)}),
+       PodStatus("Succeeded", {C({{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}})}),
+       {}},
+      {"start error", Json(),
+       {{"phase", "Failed"},
+        {"reason", "StartError"},
+        {"message", "exec: \"nope\": not found"},
+        {"containerStatuses",
+         {C({{"terminated", {{"exitCode", 128}, {"reason", "StartError"}}}})}}},
+       {{"Warning", "Failed", "exec: \"nope\": not found"}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(EventsBetween(WorkloadKind::kPod, c.before, c.after), c.want);
+  }
+}
+
+TEST(WorkloadEventsTest, VmTransitions) {
+  const Json running = {{"phase", "Running"}, {"accelerator", "tcg"}};
+  EXPECT_EQ(EventsBetween(WorkloadKind::kVirtualMachine, Json(), running),
+            (std::vector<WorkloadEvent>{{"Normal", "Started", "Started virtual machine (tcg)"}}));
+  EXPECT_TRUE(EventsBetween(WorkloadKind::kVirtualMachine, running, running).empty());
+  EXPECT_EQ(EventsBetween(WorkloadKind::kVirtualMachine, running,
+                          {{"phase", "Failed"}, {"lastExitReason", "qemu exited: 1"}}),
+            (std::vector<WorkloadEvent>{{"Warning", "Failed", "qemu exited: 1"}}));
+}
+
+}  // namespace
+}  // namespace lintel::agent
