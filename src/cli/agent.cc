@@ -3,31 +3,21 @@
 // hosts in one process (a test double for the control plane).
 #include "agent/agent.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <iostream>
 #include <memory>
 
 #include "agent/hollow.h"
-#include "cli/agent_oci.h"
 #include "apimachinery/names.h"
 #include "apimachinery/quantity.h"
 #include "cli/commands.h"
+#include "cli/local_host.h"
 #include "cli/text.h"
 #include "client/kubeconfig.h"
 #include "client/rest_client.h"
-#include "common/fs.h"
 #include "drivers/fake/fake_driver.h"
 
 namespace lintel::cli {
@@ -50,6 +40,7 @@ struct AgentFlags {
   std::string images_dir = "/var/lib/lintel/images";
   std::string run_dir = "/run/lintel";
   std::string runtime = "auto";
+  std::string endpoint_listen = "0.0.0.0:10250";
   bool explicit_capacity = false;  // --cpu or --memory given
   std::vector<std::string> labels;
   std::string run_delay = "1s";
@@ -57,31 +48,6 @@ struct AgentFlags {
   int writers = 8;
   int driver_threads = 4;
 };
-
-std::string LocalHostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
-  std::string name(buf);
-  // Host names are DNS subdomains: lower case.
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
-// The first IPv4 address of an interface that is up and not loopback.
-std::string FirstInternalIp() {
-  struct ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return "";
-  std::string out;
-  for (auto* a = list; a && out.empty(); a = a->ifa_next) {
-    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-    if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP)) continue;
-    char text[INET_ADDRSTRLEN] = {};
-    auto* in = reinterpret_cast<struct sockaddr_in*>(a->ifa_addr);
-    if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) out = text;
-  }
-  ::freeifaddrs(list);
-  return out;
-}
 
 Result<agent::HostConfig> BaseConfig(const AgentFlags& f) {
   agent::HostConfig c;
@@ -104,30 +70,6 @@ Result<agent::HostConfig> BaseConfig(const AgentFlags& f) {
   return c;
 }
 
-// Holds an exclusive lock on DATA_DIR/agent.lock for the process's life, so
-// that two agents never share a data directory.
-Status LockDataDir(const std::string& dir) {
-  LINTEL_RETURN_IF_ERROR(MakeDirs(dir, 0700));
-  std::string path = dir + "/agent.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Internal("open " + path + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return Unavailable("another lintel agent uses " + dir);
-  }
-  return Status();  // the descriptor stays open until exit
-}
-
-// This machine's CPUs and memory, for a real host's capacity.
-void RealCapacity(AgentFlags* f) {
-  long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
-  if (cpus > 0) f->cpu = std::to_string(cpus);
-  long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page > 0) {
-    f->memory = std::to_string(static_cast<int64_t>(pages) * page / (1024 * 1024)) + "Mi";
-  }
-}
-
 int RunAgent(AgentFlags f, const GlobalOptions& g) {
   if (f.driver == "qemu" || f.driver == "sandbox") {
     return Fail("driver " + f.driver + " is not built yet");
@@ -137,7 +79,7 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
   }
   if (f.driver == "oci") {
     if (f.hosts != 1) return Fail("--hosts is for the fake driver");
-    if (!f.explicit_capacity) RealCapacity(&f);
+    if (!f.explicit_capacity) RealCapacity(&f.cpu, &f.memory);
   }
   if (f.hosts < 1) return Fail("--hosts must be at least 1");
   if (f.writers < 1 || f.driver_threads < 1) {
@@ -179,21 +121,16 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // The oci driver's image store outlives the Agent that owns the driver.
+  // The oci driver's image store outlives the Agent that owns the driver
+  // (declared before it, so destroyed after it).
   std::shared_ptr<void> oci_host;
-  std::unique_ptr<drivers::Driver> oci_driver;
-  if (f.driver == "oci") {
-    OciAgentFlags of{f.data_dir, f.images_dir, f.run_dir, f.runtime};
-    auto d = MakeOciHostDriver(of, &oci_host);
-    if (!d.ok()) return Fail(d.error().message());
-    oci_driver = std::move(*d);
-  }
-
   agent::AgentOptions ao;
   ao.writers = f.writers;
   ao.driver_threads = f.driver_threads;
   ao.heartbeat = *heartbeat;
+  ao.events = f.driver != "fake";  // hollow hosts: scale runs measure the control plane
   agent::Agent a(std::shared_ptr<client::Client>(std::move(*rest)), ao);
+  std::unique_ptr<agent::AgentEndpoint> endpoint;  // stopped before the agent goes
   agent::HollowOptions ho;
   ho.hosts = f.hosts;
   ho.name_prefix = f.name_prefix;
@@ -204,15 +141,13 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
   if (f.hosts == 1) {
     agent::HostConfig c = *base;
     c.name = name;
-    c.addresses = Json::array({{{"type", "Hostname"}, {"address", name}}});
-    if (std::string ip = FirstInternalIp(); !ip.empty()) {
-      c.addresses.push_back({{"type", "InternalIP"}, {"address", ip}});
-    }
-    if (oci_driver) {
-      // Containers outlive the agent: keep handles on disk for re-adoption.
-      auto handles = agent::FileHandleStore::Open(f.data_dir + "/handles");
-      if (!handles.ok()) return Fail(handles.error().message());
-      a.AddHost(std::move(c), std::move(oci_driver), std::move(*handles));
+    c.addresses = LocalAddresses(name);
+    if (f.driver == "oci") {
+      auto ep = StartAgentEndpoint(a, f.endpoint_listen, f.data_dir + "/pki", config->ca_pem, &c);
+      if (!ep.ok()) return Fail("agent endpoint on " + f.endpoint_listen + ": " + ep.error().message());
+      endpoint = std::move(*ep);
+      OciAgentFlags of{f.data_dir, f.images_dir, f.run_dir, f.runtime};
+      if (Status s = AddOciHost(a, std::move(c), of, &oci_host); !s.ok()) return Fail(s.message());
     } else {
       a.AddHost(std::move(c), std::make_unique<drivers::fake::FakeDriver>(ho.fake),
                 std::make_unique<agent::MemoryHandleStore>());
@@ -306,6 +241,10 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--runtime", f->runtime, "oci driver: auto (crun where it works, else runc), "
                                            "runc or crun")
       ->check(CLI::IsMember({"auto", "runc", "crun"}))
+      ->capture_default_str();
+  cmd->add_option("--endpoint-listen", f->endpoint_listen,
+                  "oci driver: HOST:PORT of the agent's endpoint, through which the server reads "
+                  "logs")
       ->capture_default_str();
   cmd->callback([f, run, &g, cmd] {
     f->explicit_capacity = cmd->count("--cpu") > 0 || cmd->count("--memory") > 0;

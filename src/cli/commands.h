@@ -29,6 +29,8 @@ using Runner = std::function<int()>;
 // Each Add* registers a subcommand and sets *run when it is chosen.
 void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+// lintel up: the server and this machine's agent in one process.
+void AddUpCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddVersionCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // lintel image import|pull|ls|rm|prune, on the local image store.
 void AddImageCommand(CLI::App& app, GlobalOptions& g, Runner* run);

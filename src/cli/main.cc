@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", g.verbose, "Log more");
   app.fallthrough();
   lintel::cli::Runner run;
+  lintel::cli::AddUpCommand(app, g, &run);
   lintel::cli::AddServerCommand(app, g, &run);
   lintel::cli::AddAgentCommand(app, g, &run);
   lintel::cli::AddVersionCommand(app, g, &run);

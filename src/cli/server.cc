@@ -37,7 +37,9 @@ void WaitForSignal() {
 void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   auto flags = std::make_shared<ServerFlags>();
   auto* cmd = app.add_subcommand("server", "Run the API server on its embedded SQLite store");
-  cmd->add_option("--data-dir", flags->data_dir, "Where state, keys and the kubeconfig live")
+  cmd->add_option("--data-dir", flags->data_dir,
+                  "Where state, keys and the kubeconfig live (env LINTEL_DATA_DIR)")
+      ->envname("LINTEL_DATA_DIR")
       ->capture_default_str();
   cmd->add_option("--listen", flags->listen, "HOST:PORT to serve the API on")
       ->capture_default_str();
