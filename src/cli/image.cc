@@ -145,7 +145,8 @@ void AddImageCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
     return [run, flags, &g, fn] { *run = [flags, &g, fn] { return fn(*flags, g); }; };
   };
 
-  auto* import = cmd->add_subcommand("import", "Import an OCI layout (dir or tar) or docker archive");
+  auto* import =
+      cmd->add_subcommand("import", "Import an OCI layout (dir or tar) or docker archive");
   import->add_option("PATH", flags->path, "The layout directory or archive file")->required();
   import->add_option("--name", flags->name, "NAME[:TAG] (default: the archive's own name)");
   import->callback(set(RunImport));

@@ -112,8 +112,9 @@ Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& a
                                                                  const std::string& cluster_ca_pem,
                                                                  agent::HostConfig* config) {
   if (cluster_ca_pem.empty()) {
-    spdlog::warn("agent: the server has no cluster CA (no TLS), so the agent serves no endpoint "
-                 "and logs cannot be read through the API");
+    spdlog::warn(
+        "agent: the server has no cluster CA (no TLS), so the agent serves no endpoint "
+        "and logs cannot be read through the API");
     return std::unique_ptr<agent::AgentEndpoint>();
   }
   agent::AgentEndpointOptions o;

@@ -80,7 +80,8 @@ void AddLogsCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   auto f = std::make_shared<LogsFlags>();
   auto* cmd = app.add_subcommand("logs", "Print a Pod container's log (through its host's agent)");
   cmd->add_option("NAME", f->target, "POD or pod/POD")->required();
-  cmd->add_option("-c,--container", f->container, "The container (required if the Pod has several)");
+  cmd->add_option("-c,--container", f->container,
+                  "The container (required if the Pod has several)");
   cmd->add_flag("-f,--follow", f->follow, "Keep printing until the container ends");
   cmd->add_flag("-p,--previous", f->previous, "The container's previous run");
   cmd->add_flag("--timestamps", f->timestamps, "Prefix each line with its time (RFC 3339)");

@@ -95,7 +95,8 @@ Result<Image> ImageStore::Impl::Materialize(const Digest& manifest, std::string 
   auto ensure_blob = [&](const Descriptor& d) -> Status {
     if (blobs_.Has(d.digest)) return Status();
     if (fetch == nullptr) {
-      return NotFound("blob " + d.digest.ToString() + " is missing; import or pull the image again");
+      return NotFound("blob " + d.digest.ToString() +
+                      " is missing; import or pull the image again");
     }
     return (*fetch)(d);
   };

@@ -35,7 +35,8 @@ class Source {
 
   Result<Member> File(std::string_view rel) const {
     auto clean = CleanLayerPath(rel);
-    if (!clean.ok() || clean->empty()) return Invalid("archive member \"" + std::string(rel) + "\": unsafe path");
+    if (!clean.ok() || clean->empty())
+      return Invalid("archive member \"" + std::string(rel) + "\": unsafe path");
     std::string p = dir_ + "/" + *clean;
     struct stat lst {};
     if (::lstat(p.c_str(), &lst) != 0) return ErrnoStatus("archive member", *clean, errno);
@@ -142,8 +143,8 @@ Status StoreManifestParts(const BlobStore& blobs, const Source& src, const Manif
   LINTEL_RETURN_IF_ERROR(src.Store(blobs, BlobPath(m.config.digest), m.config.digest).status());
   for (const auto& layer : m.layers) {
     if (!IsLayerMediaType(layer.media_type)) {
-      return NotSupported("layer " + layer.digest.ToString() + ": media type " +
-                          layer.media_type + " is not supported");
+      return NotSupported("layer " + layer.digest.ToString() + ": media type " + layer.media_type +
+                          " is not supported");
     }
     LINTEL_RETURN_IF_ERROR(src.Store(blobs, BlobPath(layer.digest), layer.digest).status());
   }
@@ -191,8 +192,8 @@ Result<ImportedImage> ImportOciLayout(const BlobStore& blobs, const Source& src,
   for (int depth = 0;; ++depth) {
     LINTEL_ASSIGN_OR_RETURN(Member m, src.File(BlobPath(desc.digest)));
     LINTEL_ASSIGN_OR_RETURN(std::string body, ReadFile(m.path));
-    LINTEL_RETURN_IF_ERROR(CheckDigest("OCI layout blob " + desc.digest.ToString(), desc.digest,
-                                       Sha256Of(body)));
+    LINTEL_RETURN_IF_ERROR(
+        CheckDigest("OCI layout blob " + desc.digest.ToString(), desc.digest, Sha256Of(body)));
     auto doc = ParseJson(body);
     if (!doc.ok()) return doc.error().Wrap("OCI layout blob " + desc.digest.ToString());
     LINTEL_ASSIGN_OR_RETURN(DocumentKind kind, ClassifyDocument(*doc, desc.media_type));
@@ -249,8 +250,8 @@ Result<ImportedImage> ImportDockerArchive(const BlobStore& blobs, const Source& 
     return Invalid("docker archive: manifest.json entry lacks Config or Layers");
   }
   ImportedImage out;
-  if (auto tags = entry->value("RepoTags", Json::array()); tags.is_array() && !tags.empty() &&
-                                                           tags[0].is_string()) {
+  if (auto tags = entry->value("RepoTags", Json::array());
+      tags.is_array() && !tags.empty() && tags[0].is_string()) {
     out.archive_name = tags[0].get<std::string>();
   }
   Manifest m;

@@ -79,8 +79,8 @@ Result<LayerInfo> LayerStore::Ensure(const Digest& diff_id, const std::string& b
   if (sync_) {
     if (Status s = SyncFilesystem(tmp); !s.ok()) return cleanup(s);
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   Json marker = {{"diffID", diff_id.ToString()},
                  {"bytes", stats->bytes},
                  {"entries", stats->entries},

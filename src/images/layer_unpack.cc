@@ -186,7 +186,7 @@ Result<UnpackStats> Unpacker::Run(const std::string& blob_path) {
   archive_read_support_filter_bzip2(raw.get());
   archive_read_support_format_raw(raw.get());
   // An empty blob is no layer (libarchive would call it an unknown format).
-  if (struct stat st {}; ::stat(blob_path.c_str(), &st) == 0 && st.st_size == 0) {
+  if (struct stat st{}; ::stat(blob_path.c_str(), &st) == 0 && st.st_size == 0) {
     return Invalid("layer " + blob_path + ": empty");
   }
   if (archive_read_open_filename(raw.get(), blob_path.c_str(), kReadBlock) != ARCHIVE_OK) {
@@ -298,8 +298,7 @@ Status Unpacker::CopyData(archive* tar, archive* disk, const std::string& path) 
   }
 }
 
-Status Unpacker::Whiteout(std::string_view parent, std::string_view name,
-                          const std::string& path) {
+Status Unpacker::Whiteout(std::string_view parent, std::string_view name, const std::string& path) {
   if (name.empty() || name == "." || name == "..") {
     return Invalid("layer: bad whiteout " + path);
   }

@@ -39,9 +39,9 @@ struct UnpackOptions {
 UnpackOptions DefaultUnpackOptions();
 
 struct UnpackStats {
-  Digest diff_id;        // sha256 of the uncompressed tar
-  int64_t entries = 0;   // tar entries written (whiteouts included)
-  int64_t bytes = 0;     // regular file content written
+  Digest diff_id;       // sha256 of the uncompressed tar
+  int64_t entries = 0;  // tar entries written (whiteouts included)
+  int64_t bytes = 0;    // regular file content written
   int64_t whiteouts = 0;
   int64_t opaque_dirs = 0;
 };

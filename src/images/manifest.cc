@@ -180,8 +180,7 @@ Result<Descriptor> SelectPlatform(const Index& index, const Platform& want) {
 
 bool IsLayerMediaType(std::string_view m) {
   return m == media::kOciLayer || m == media::kOciLayerGzip || m == media::kOciLayerZstd ||
-         m == media::kDockerLayerGzip ||
-         m == "application/vnd.docker.image.rootfs.diff.tar" ||
+         m == media::kDockerLayerGzip || m == "application/vnd.docker.image.rootfs.diff.tar" ||
          m == "application/vnd.oci.image.layer.nondistributable.v1.tar" ||
          m == "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" ||
          m == "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";

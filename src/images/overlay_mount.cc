@@ -111,7 +111,8 @@ bool IsMountPoint(const std::string& path) {
       (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0) {
     return (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
   }
-  struct stat st {}, parent {};
+  struct stat st {
+  }, parent{};
   if (::lstat(path.c_str(), &st) != 0) return false;
   if (::lstat((path + "/..").c_str(), &parent) != 0) return false;
   return st.st_dev != parent.st_dev || st.st_ino == parent.st_ino;

@@ -56,9 +56,8 @@ Result<Image> ImageStore::Impl::Pull(const std::string& ref_text, const PullOpti
   Fetcher fetch = [&](const Descriptor& d) -> Status {
     auto t0 = std::chrono::steady_clock::now();
     LINTEL_ASSIGN_OR_RETURN(auto writer, blobs_.NewWriter());
-    LINTEL_RETURN_IF_ERROR(client.GetBlob(ref->repository, d.digest, [&](std::string_view data) {
-      return writer->Write(data);
-    }));
+    LINTEL_RETURN_IF_ERROR(client.GetBlob(
+        ref->repository, d.digest, [&](std::string_view data) { return writer->Write(data); }));
     LINTEL_RETURN_IF_ERROR(
         writer->Commit(d.digest, d.size).status().Wrap("blob " + d.digest.ToString()));
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -90,8 +90,8 @@ Result<client::HttpResponse> RegistryClient::GetFollowingRedirects(std::string b
     auto r = sink != nullptr ? c->DoToSink("GET", target, headers, {}, *sink)
                              : c->Do("GET", target, headers);
     if (!r.ok()) return r;
-    bool redirect = r->status == 301 || r->status == 302 || r->status == 303 ||
-                    r->status == 307 || r->status == 308;
+    bool redirect = r->status == 301 || r->status == 302 || r->status == 303 || r->status == 307 ||
+                    r->status == 308;
     auto location = r->headers.Get("Location");
     if (!redirect || !location) return r;
     if (hop >= kMaxRedirects) return Unavailable("too many redirects from " + base + target);
@@ -160,12 +160,13 @@ Status RegistryClient::Authenticate(std::string_view header, const std::string& 
 Result<FetchedManifest> RegistryClient::GetManifest(const std::string& repository,
                                                     const std::string& reference) {
   std::string what = "manifest " + registry_ + "/" + repository + ":" + reference;
-  if (reference.starts_with("sha256:")) what = "manifest " + registry_ + "/" + repository + "@" + reference;
+  if (reference.starts_with("sha256:"))
+    what = "manifest " + registry_ + "/" + repository + "@" + reference;
   client::HttpHeaders h;
   h.Set("Accept", ManifestAcceptHeader());
-  LINTEL_ASSIGN_OR_RETURN(client::HttpResponse r,
-                          Get(repository, "/v2/" + repository + "/manifests/" + reference, h,
-                              nullptr));
+  LINTEL_ASSIGN_OR_RETURN(
+      client::HttpResponse r,
+      Get(repository, "/v2/" + repository + "/manifests/" + reference, h, nullptr));
   if (r.status != 200) return ResponseError(what, r);
   if (r.body.size() > kMaxManifestBytes) return Invalid(what + ": larger than 4 MiB");
   FetchedManifest out;

@@ -74,8 +74,7 @@ class RegistryClient {
   Result<client::HttpResponse> Get(const std::string& repository, const std::string& target,
                                    client::HttpHeaders headers, const Sink* sink);
   Result<client::HttpResponse> GetFollowingRedirects(std::string base, std::string target,
-                                                     client::HttpHeaders headers,
-                                                     const Sink* sink);
+                                                     client::HttpHeaders headers, const Sink* sink);
   Status Authenticate(std::string_view challenge, const std::string& repository);
 
   std::string registry_;

@@ -30,12 +30,14 @@ Result<std::string> ImageStore::Impl::MountRootfs(const Image& image,
   std::string dir = Trimmed(container_dir_in);
   auto wrap = [&](const Status& s) { return s.Wrap("mount rootfs " + dir); };
   std::string rootfs = dir + "/rootfs";
-  if (image.layers.empty()) return wrap(Invalid("image " + image.digest.ToString() + " has no layers"));
+  if (image.layers.empty())
+    return wrap(Invalid("image " + image.digest.ToString() + " has no layers"));
   auto lock = Lock(FileLock::Mode::kShared);
   if (!lock.ok()) return wrap(lock.error());
   for (const auto& layer : image.layers) {
     if (!FileExists(layer)) {
-      return wrap(NotFound("layer " + layer + " is gone (garbage collected?); resolve the image again"));
+      return wrap(
+          NotFound("layer " + layer + " is gone (garbage collected?); resolve the image again"));
     }
   }
   for (const char* sub : {"/upper", "/work", "/rootfs"}) {

@@ -48,8 +48,8 @@ std::optional<http::Response> AgentProxy::ServeLog(const http::Request& req, con
   const Json& uid = api::At(*pod, "/metadata/uid");
   const Json& host_name = api::At(*pod, "/status/host");
   if (!host_name.is_string() || host_name.get_ref<const std::string&>().empty()) {
-    return StatusResponse(
-        BadRequest("pod " + route.name + " is not on a host yet: it has no logs"), pod_details);
+    return StatusResponse(BadRequest("pod " + route.name + " is not on a host yet: it has no logs"),
+                          pod_details);
   }
   const api::KindInfo* host_kind =
       resources_->registry().ByResource("lintel.dev", "v1alpha1", "hosts");

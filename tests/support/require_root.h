@@ -24,12 +24,12 @@ inline bool HaveTool(const std::string& tool) {
 }  // namespace lintel::testing
 
 // Skips (or, in CI, fails) the current test unless running as root.
-#define LINTEL_REQUIRE_ROOT()                                                     \
-  do {                                                                            \
-    if (::geteuid() != 0) {                                                       \
-      if (::lintel::testing::RootTestsRequired()) FAIL() << "needs root";         \
+#define LINTEL_REQUIRE_ROOT()                                                         \
+  do {                                                                                \
+    if (::geteuid() != 0) {                                                           \
+      if (::lintel::testing::RootTestsRequired()) FAIL() << "needs root";             \
       GTEST_SKIP() << "needs root (set LINTEL_REQUIRE_ROOT_TESTS=1 to fail instead)"; \
-    }                                                                             \
+    }                                                                                 \
   } while (0)
 
 // Skips (or, in CI, fails) the current test unless `tool` is installed.

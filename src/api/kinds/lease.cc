@@ -13,8 +13,9 @@ KindInfo LeaseKind() {
   k.plural = "leases";
   k.singular = "lease";
   k.has_status = false;
-  k.description = "A lease held by one holder and renewed while it lives: host heartbeats "
-                  "(namespace lintel-host-leases) and leader election.";
+  k.description =
+      "A lease held by one holder and renewed while it lives: host heartbeats "
+      "(namespace lintel-host-leases) and leader election.";
   Schema spec = Object({
       {"holderIdentity", String().Doc("Who holds the lease.")},
       {"leaseDurationSeconds",

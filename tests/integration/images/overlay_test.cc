@@ -141,8 +141,8 @@ TEST_F(OverlayTest, BusyboxSingleLayerStaysReadOnly) {
   ASSERT_TRUE(store_->UnmountRootfs(c).ok());
   auto t3 = std::chrono::steady_clock::now();
   auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  std::cout << "[ measure ] mount rootfs " << ms(t1 - t0) << " ms, unmount+cleanup "
-            << ms(t3 - t2) << " ms\n";
+  std::cout << "[ measure ] mount rootfs " << ms(t1 - t0) << " ms, unmount+cleanup " << ms(t3 - t2)
+            << " ms\n";
 }
 
 TEST_F(OverlayTest, ManyLayers) {

@@ -30,7 +30,6 @@ std::string FileText(const std::string& path) {
   return r.ok() ? *r : "";
 }
 
-
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -55,12 +54,15 @@ class Registry {
   Status Start() {
     port_ = FreePort();
     testing::LayoutWriter::Write(dir_ + "/config.yml",
-                "version: 0.1\n"
-                "log: {level: warn}\n"
-                "storage:\n"
-                "  filesystem: {rootdirectory: " + dir_ + "/storage}\n"
-                "  delete: {enabled: true}\n"
-                "http: {addr: 127.0.0.1:" + std::to_string(port_) + "}\n");
+                                 "version: 0.1\n"
+                                 "log: {level: warn}\n"
+                                 "storage:\n"
+                                 "  filesystem: {rootdirectory: " +
+                                     dir_ +
+                                     "/storage}\n"
+                                     "  delete: {enabled: true}\n"
+                                     "http: {addr: 127.0.0.1:" +
+                                     std::to_string(port_) + "}\n");
     pid_ = ::fork();
     if (pid_ < 0) return Internal("fork");
     if (pid_ == 0) {
@@ -183,7 +185,8 @@ TEST_F(RegistryTest, TamperedBlobInTheRegistryIsAWrongDigest) {
   w.Tag({{"latest", w.Image({layer})}});
   ASSERT_TRUE(registry_->Push(tmp_.File("layout"), "latest", "test/tampered:1").ok());
   std::string hex = Sha256Of(layer.blob).hex;
-  std::string data = registry_->storage() + "/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+  std::string data =
+      registry_->storage() + "/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
   ASSERT_TRUE(fs::exists(data)) << data;
   std::string content = *ReadFile(data);
   content[content.size() / 2] ^= 0x01;

@@ -36,9 +36,7 @@ class LoggingDriver final : public drivers::Driver {
   }
   drivers::Capabilities capabilities() const override { return fake_->capabilities(); }
   void SetListener(drivers::Listener l) override { fake_->SetListener(std::move(l)); }
-  Result<drivers::Handle> Start(const drivers::WorkloadSpec& s) override {
-    return fake_->Start(s);
-  }
+  Result<drivers::Handle> Start(const drivers::WorkloadSpec& s) override { return fake_->Start(s); }
   Status Recover(const drivers::Handle& h, const drivers::WorkloadSpec& s) override {
     return fake_->Recover(h, s);
   }
@@ -144,7 +142,8 @@ class AgentEndpointTest : public ::testing::Test {
     ASSERT_TRUE(Eventually([&] {
       auto p = rest_->Get(kPods, "default", name);
       return p.ok() && p->contains("status") && (*p)["status"].value("phase", "") == "Running";
-    })) << "pod " << name << " never ran";
+    })) << "pod "
+        << name << " never ran";
   }
 
   client::HttpResponse Get(const std::string& target) {
@@ -205,10 +204,9 @@ TEST_F(AgentEndpointTest, APodWithoutAHostHasNoLogsYet) {
               {"kind", "Pod"},
               {"metadata", {{"name", "big"}}},
               {"spec",
-               {{"containers",
-                 Json::array({{{"name", "main"},
-                               {"image", "busybox"},
-                               {"resources", {{"requests", {{"cpu", "64"}}}}}}})}}}};
+               {{"containers", Json::array({{{"name", "main"},
+                                             {"image", "busybox"},
+                                             {"resources", {{"requests", {{"cpu", "64"}}}}}}})}}}};
   ASSERT_TRUE(rest_->Create(kPods, "default", pod).ok());
   auto r = Get(LogPath("big"));
   EXPECT_EQ(r.status, 400);

@@ -98,16 +98,17 @@ class FakeRegistry : public http::Handler {
       out.body = R"({"token":"t0k3n","expires_in":300})";
       return out;
     }
-    if (p.starts_with("/redirected/")) return Blob(p.substr(p.rfind(':') + 1), "application/octet-stream");
+    if (p.starts_with("/redirected/"))
+      return Blob(p.substr(p.rfind(':') + 1), "application/octet-stream");
     if (!p.starts_with("/v2/")) return Error(404, "NOT_FOUND", "no such path");
     size_t manifests = p.find("/manifests/");
     size_t blobs = p.find("/blobs/");
     std::string repo = p.substr(4, std::min(manifests, blobs) - 4);
     if (options_.token_auth && req.headers.Get("authorization").value_or("") != "Bearer t0k3n") {
       http::Response out = Error(401, "UNAUTHORIZED", "authentication required");
-      out.headers.Set("WWW-Authenticate", "Bearer realm=\"" + url() +
-                                              "/token\",service=\"fake\",scope=\"repository:" +
-                                              repo + ":pull\"");
+      out.headers.Set("WWW-Authenticate",
+                      "Bearer realm=\"" + url() +
+                          "/token\",service=\"fake\",scope=\"repository:" + repo + ":pull\"");
       return out;
     }
     if (p == "/v2/") return http::Response{200, {}, "{}"};

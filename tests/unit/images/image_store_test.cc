@@ -138,11 +138,13 @@ TEST_F(ImageStoreTest, ImportsAnOciLayoutTarAndRefusesOtherFiles) {
   LayoutWriter::Write(tmp_.File("junk"), "this is not an archive");
   auto junk = store_->Import(tmp_.File("junk"), "x");
   ASSERT_FALSE(junk.ok());
-  EXPECT_EQ(junk.status().message(), "image import " + tmp_.File("junk") +
-                                         ": not an OCI layout or docker archive");
+  EXPECT_EQ(junk.status().message(),
+            "image import " + tmp_.File("junk") + ": not an OCI layout or docker archive");
   fs::create_directories(tmp_.File("emptydir"));
-  EXPECT_NE(store_->Import(tmp_.File("emptydir"), "x").status().message().find(
-                "not an OCI layout or docker archive"),
+  EXPECT_NE(store_->Import(tmp_.File("emptydir"), "x")
+                .status()
+                .message()
+                .find("not an OCI layout or docker archive"),
             std::string::npos);
   auto none = store_->Import(tmp_.File("nonexistent"), "x");
   EXPECT_EQ(none.status().code(), Code::kNotFound);

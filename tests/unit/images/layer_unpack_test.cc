@@ -76,7 +76,8 @@ TEST_F(LayerUnpackTest, RestoresTreeAndComputesDiffIdForEveryCompression) {
     EXPECT_EQ(stats->diff_id, layer.diff_id);
     EXPECT_EQ(stats->bytes, 6 + 100000 + 1);
     EXPECT_EQ(*ReadFile(At("etc/motd")), "hello\n");
-    struct stat st {}, st2 {};
+    struct stat st {
+    }, st2{};
     ASSERT_EQ(::lstat(At("etc/motd").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0640u);
     EXPECT_EQ(st.st_mtime, 1700000000);
@@ -99,7 +100,11 @@ TEST_F(LayerUnpackTest, RestoresTreeAndComputesDiffIdForEveryCompression) {
 
 TEST_F(LayerUnpackTest, ConvertsWhiteoutsToOverlayForm) {
   TarBuilder t;
-  t.Dir("etc").Whiteout("etc/gone").Dir("var").Opaque("var").File("var/new", "n")
+  t.Dir("etc")
+      .Whiteout("etc/gone")
+      .Dir("var")
+      .Opaque("var")
+      .File("var/new", "n")
       .Whiteout("deep/er/x");  // the directories do not exist in this layer
   auto stats = Unpack(testing::MakeLayer(t).blob);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
@@ -142,14 +147,13 @@ TEST_F(LayerUnpackTest, RefusesPathsEscapingTheLayer) {
   std::vector<Case> cases;
   cases.push_back({"dotdot", TarBuilder().File("../escaped", "x")});
   cases.push_back({"dotdot inside", TarBuilder().Dir("a").File("a/../../escaped", "x")});
-  cases.push_back({"through symlink",
-                   TarBuilder().Symlink("link", outside).File("link/escaped", "x")});
-  cases.push_back({"relative symlink",
-                   TarBuilder().Symlink("link", "../outside").File("link/escaped", "x")});
-  cases.push_back({"whiteout through symlink",
-                   TarBuilder().Symlink("link", outside).Whiteout("link/escaped")});
-  cases.push_back({"opaque through symlink",
-                   TarBuilder().Symlink("link", outside).Opaque("link")});
+  cases.push_back(
+      {"through symlink", TarBuilder().Symlink("link", outside).File("link/escaped", "x")});
+  cases.push_back(
+      {"relative symlink", TarBuilder().Symlink("link", "../outside").File("link/escaped", "x")});
+  cases.push_back(
+      {"whiteout through symlink", TarBuilder().Symlink("link", outside).Whiteout("link/escaped")});
+  cases.push_back({"opaque through symlink", TarBuilder().Symlink("link", outside).Opaque("link")});
   cases.push_back({"hardlink outside", TarBuilder().Hardlink("h", "../outside/target")});
   cases.push_back({"hardlink through symlink",
                    TarBuilder().Symlink("link", outside).Hardlink("h", "link/target")});

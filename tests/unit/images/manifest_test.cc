@@ -51,7 +51,8 @@ TEST(ManifestTest, AttestationEntriesAreSkippedAndSinglePlatformlessEntryIsTaken
   // The shape decides when there is no mediaType.
   EXPECT_EQ(*ClassifyDocument(oci), DocumentKind::kIndex);
 
-  Json layout = {{"schemaVersion", 2}, {"manifests", {Desc(std::string(media::kOciManifest), 'c')}}};
+  Json layout = {{"schemaVersion", 2},
+                 {"manifests", {Desc(std::string(media::kOciManifest), 'c')}}};
   auto single = ParseIndex(layout.dump());
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(SelectPlatform(*single)->digest.hex, Hex('c'));
@@ -98,13 +99,13 @@ TEST(ManifestTest, ParsesSchema2AndOciManifestsAndConfig) {
 TEST(ManifestTest, RefusesSchema1AndBadDescriptors) {
   Json v1 = {{"schemaVersion", 1}, {"name", "x"}, {"fsLayers", Json::array()}};
   EXPECT_EQ(ClassifyDocument(v1).status().code(), Code::kNotSupported);
-  EXPECT_EQ(ClassifyDocument(Json::object(), std::string(media::kDockerSchema1Signed))
-                .status()
-                .code(),
-            Code::kNotSupported);
+  EXPECT_EQ(
+      ClassifyDocument(Json::object(), std::string(media::kDockerSchema1Signed)).status().code(),
+      Code::kNotSupported);
   Json bad = {{"config", {{"digest", "sha256:xyz"}, {"size", 1}}}, {"layers", Json::array()}};
   EXPECT_FALSE(ParseManifest(bad.dump()).ok());
-  Json negative = {{"config", Desc(std::string(media::kOciConfig), 'c')}, {"layers", Json::array()}};
+  Json negative = {{"config", Desc(std::string(media::kOciConfig), 'c')},
+                   {"layers", Json::array()}};
   negative["config"]["size"] = -1;
   EXPECT_FALSE(ParseManifest(negative.dump()).ok());
   EXPECT_FALSE(ParseManifest("[1,2]").ok());
@@ -119,7 +120,8 @@ TEST(RegistryAuthTest, ParsesChallengesAndBuildsTokenUrls) {
   EXPECT_EQ(c->params["realm"], "https://auth.docker.io/token");
   EXPECT_EQ(c->params["service"], "registry.docker.io");
   EXPECT_EQ(TokenUrl(*c, "ignored"),
-            "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Alibrary%2Fbusybox%3Apull");
+            "https://auth.docker.io/"
+            "token?service=registry.docker.io&scope=repository%3Alibrary%2Fbusybox%3Apull");
 
   auto no_scope = ParseAuthChallenge(R"(bearer Realm="http://h/t?a=1", service=reg)");
   ASSERT_TRUE(no_scope.ok());
@@ -136,9 +138,10 @@ TEST(RegistryAuthTest, ParsesChallengesAndBuildsTokenUrls) {
   EXPECT_EQ(*ParseTokenResponse(R"({"access_token":"t2"})"), "t2");
   EXPECT_FALSE(ParseTokenResponse(R"({"token":""})").ok());
 
-  EXPECT_EQ(RegistryErrorMessage(
-                R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})"),
-            "MANIFEST_UNKNOWN: manifest unknown");
+  EXPECT_EQ(
+      RegistryErrorMessage(
+          R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{}}]})"),
+      "MANIFEST_UNKNOWN: manifest unknown");
   EXPECT_EQ(RegistryErrorMessage("plain\ntext\n"), "plain text");
 
   EXPECT_TRUE(IsLoopbackRegistry("127.0.0.1:5000"));

@@ -58,9 +58,9 @@ TEST(ReferenceTest, Digests) {
 }
 
 TEST(ReferenceTest, RefusesMalformed) {
-  for (const char* bad : {"", "Busybox", "busybox:", "busybox:-x", "a//b", "/a", "a/", "a..b",
-                          "a___b", "-a", "busybox@sha256:abc", "busybox@md5:" /* algorithm */,
-                          "reg.example/UPPER:1", "a b"}) {
+  for (const char* bad :
+       {"", "Busybox", "busybox:", "busybox:-x", "a//b", "/a", "a/", "a..b", "a___b", "-a",
+        "busybox@sha256:abc", "busybox@md5:" /* algorithm */, "reg.example/UPPER:1", "a b"}) {
     SCOPED_TRACE(bad);
     auto r = ParseReference(bad);
     EXPECT_FALSE(r.ok());

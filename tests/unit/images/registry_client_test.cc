@@ -24,8 +24,8 @@ class PullTest : public ::testing::Test {
  protected:
   void SetUp() override {
     LayoutWriter w(tmp_.File("layout"));
-    base_ = MakeLayer(TarBuilder().Dir("bin").File("bin/sh", "#!fake", 0755).Dir("etc").File(
-        "etc/os", "base"));
+    base_ = MakeLayer(
+        TarBuilder().Dir("bin").File("bin/sh", "#!fake", 0755).Dir("etc").File("etc/os", "base"));
     top_ = MakeLayer(TarBuilder().Dir("etc").Whiteout("etc/os").File("etc/top", "top"),
                      testing::Compression::kZstd);
     image_ = w.Image({base_, top_}, {{"Cmd", {"/bin/sh"}}, {"WorkingDir", "/srv"}});
@@ -42,8 +42,7 @@ class PullTest : public ::testing::Test {
     return r;
   }
   size_t TmpEntries() const {
-    return static_cast<size_t>(
-        std::distance(fs::directory_iterator(store_->root() + "/tmp"), {}));
+    return static_cast<size_t>(std::distance(fs::directory_iterator(store_->root() + "/tmp"), {}));
   }
 
   lintel::testing::TempDir tmp_;

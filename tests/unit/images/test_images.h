@@ -14,8 +14,8 @@ namespace lintel::images::testing {
 inline const std::string& TestImages() {
   static auto* dir = new lintel::testing::TempDir();  // leaked: used until exit
   static bool built = [] {
-    std::string cmd = std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + dir->path() +
-                      " >/dev/null";
+    std::string cmd =
+        std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + dir->path() + " >/dev/null";
     return std::system(cmd.c_str()) == 0;
   }();
   EXPECT_TRUE(built) << "scripts/test-images failed";
