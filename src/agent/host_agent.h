@@ -136,6 +136,13 @@ class HostAgent {
     Json reported_status;  // the status fields last reported (Events are their changes)
     std::string reported_ready;
     bool confirmed = false;  // the API has since said what we reported
+    // VirtualMachines (vm_power.cc): what their power settings were when last
+    // looked at, and the requests carried out.
+    std::string power_key;           // runStrategy, power, requests, paused
+    std::string seen_start_request;  // lintel.dev/start-requested acted on
+    std::string seen_restart_request;
+    bool stopped_by_request = false;  // the agent stopped it (not the guest)
+    std::string halted;  // not running by its runStrategy: why (reported as Stopped)
   };
 
   // registration.cc / heartbeat.cc (writer threads)
@@ -154,6 +161,9 @@ class HostAgent {
   // Queues Events about workload `w` on the writer (no-op without a recorder).
   void RecordEvents(const drivers::WorkloadSpec& w, const std::vector<WorkloadEvent>& events);
   std::chrono::milliseconds Backoff(const std::string& uid);
+  // vm_power.cc: a VirtualMachine's runStrategy and power requests.
+  std::chrono::milliseconds ReconcileVm(const std::string& uid, const Workload& w);
+  void SetVmState(const std::string& uid, const std::function<void(Workload&)>& change);
 
   const HostConfig config_;
   const std::unique_ptr<drivers::Driver> driver_;

@@ -116,6 +116,12 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
       break;
     }
     case RunState::kRunning:
+      if (!pod && st.paused) {
+        r.phase = "Paused";
+        r.ready = false;
+        r.ready_condition = Condition(false, "Paused", "paused by request", Clock::WallTime{});
+        break;
+      }
       r.phase = "Running";
       r.ready = st.ready.value_or(true);
       r.ready_condition = r.ready ? Condition(true, "", "", st.started_at)
@@ -270,13 +276,19 @@ std::vector<WorkloadEvent> EventsBetween(WorkloadKind kind, const Json& before,
     return out;
   }
   if (!phase_changed) return out;
-  if (phase == "Running") {
+  if (phase == "Paused") {
+    out.push_back({"Normal", "Paused", "The virtual machine's vCPUs are frozen"});
+  } else if (phase == "Running" && Text(before, "phase") == "Paused") {
+    out.push_back({"Normal", "Unpaused", "The virtual machine runs again"});
+  } else if (phase == "Running") {
     out.push_back({"Normal", "Started", "Started virtual machine" +
                                             (Text(after, "accelerator").empty()
                                                  ? std::string()
                                                  : " (" + Text(after, "accelerator") + ")")});
   } else if (phase == "Stopped") {
-    out.push_back({"Normal", "Stopped", "The virtual machine stopped"});
+    const std::string why = Text(after, "lastExitReason");
+    out.push_back({"Normal", "Stopped",
+                   why.empty() ? "The virtual machine stopped" : "The virtual machine stopped: " + why});
   } else if (phase == "Failed") {
     const std::string why = Text(after, "lastExitReason");
     out.push_back({"Warning", "Failed", why.empty() ? "The virtual machine failed" : why});

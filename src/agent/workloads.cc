@@ -6,6 +6,7 @@
 
 #include "agent/host_agent.h"
 #include "agent/resource_watch.h"
+#include "agent/vm_power.h"
 #include "agent/workload_status.h"
 
 namespace lintel::agent {
@@ -41,6 +42,7 @@ void HostAgent::OnWorkload(WorkloadKind kind, const Json& obj) {
   const std::string uid = UidOf(obj);
   if (uid.empty()) return;
   bool wake;
+  bool vm_power_changed = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto [it, inserted] = workloads_.try_emplace(uid);
@@ -69,11 +71,22 @@ void HostAgent::OnWorkload(WorkloadKind kind, const Json& obj) {
     }
     const Json& grace = At(obj, "spec", "terminationGracePeriodSeconds");
     if (grace.is_number_integer()) w.grace_seconds = grace.get<int64_t>();
+    if (kind == WorkloadKind::kVirtualMachine) {
+      std::string key = VmPowerKey(w.spec);
+      if (inserted) {
+        // Requests made before this agent saw the VM are history.
+        w.seen_start_request = AnnotationOf(w.spec, kStartRequested);
+        w.seen_restart_request = AnnotationOf(w.spec, kRestartRequested);
+      } else if (key != w.power_key) {
+        vm_power_changed = true;
+      }
+      w.power_key = std::move(key);
+    }
     w.rv = Str(At(obj, "metadata", "resourceVersion"));
     w.conditions = status.value("conditions", Json::array());
     // Worth a reconcile: news, a deletion, or an API that no longer says what
     // we reported once it had said so (someone else wrote the status).
-    wake = inserted || terminating != w.terminating || w.gone;
+    wake = inserted || terminating != w.terminating || w.gone || vm_power_changed;
     if (!w.reported.empty()) {
       if (phase == w.reported_phase && ready == w.reported_ready) {
         w.confirmed = true;
@@ -121,6 +134,7 @@ std::chrono::milliseconds HostAgent::Reconcile(const std::string& uid) {
     w = it->second;
   }
   if (w.gone || w.terminating) return StopWorkload(uid, w);
+  if (w.spec.kind == WorkloadKind::kVirtualMachine) return ReconcileVm(uid, w);
   if (w.finished) {
     if (!w.started && !w.remains_checked) AdoptRemains(uid, w);
     return std::chrono::milliseconds(0);
@@ -258,6 +272,12 @@ void HostAgent::Report(const std::string& uid) {
     if (!it->second.start_error.empty()) {
       report = StartFailedReport(it->second.spec.kind, it->second.spec, it->second.start_error,
                                  ctx_->clock->Now());
+    } else if (!it->second.started && !it->second.halted.empty()) {
+      drivers::WorkloadStatus st;  // a VM kept stopped by its runStrategy
+      st.state = drivers::RunState::kExited;
+      st.reason = "Halted";
+      st.message = it->second.halted;
+      report = ReportFor(it->second.spec.kind, st);
     }
   }
   if (!report) {

@@ -16,6 +16,7 @@ void AddClientCommands(CLI::App& app, GlobalOptions& g, Runner* run) {
   AddWaitCommand(app, g, run);
   AddRolloutCommand(app, g, run);
   AddLogsCommand(app, g, run);
+  AddPowerCommands(app, g, run);
   AddApiResourcesCommand(app, g, run);
 }
 

@@ -51,6 +51,8 @@ void AddWaitCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // lintel rollout status|restart|pause|resume deployment/NAME.
 void AddRolloutCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddLogsCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+// lintel start|stop|restart|pause|unpause vm/NAME.
+void AddPowerCommands(CLI::App& app, GlobalOptions& g, Runner* run);
 
 // Prints "error: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

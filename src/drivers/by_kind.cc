@@ -92,4 +92,34 @@ Status ByKindDriver::Logs(const std::string& uid, const LogOptions& options, con
   return d->Logs(uid, options, sink);
 }
 
+Result<ExecSession> ByKindDriver::Exec(const std::string& uid, const ExecOptions& options) {
+  Driver* d = ForUid(uid);
+  if (!d) return NotFound("workload " + uid + " is not known here");
+  return d->Exec(uid, options);
+}
+
+Result<int> ByKindDriver::OpenConsole(const std::string& uid) {
+  Driver* d = ForUid(uid);
+  if (!d) return NotFound("workload " + uid + " is not known here");
+  return d->OpenConsole(uid);
+}
+
+Status ByKindDriver::Pause(const std::string& uid) {
+  Driver* d = ForUid(uid);
+  if (!d) return NotFound("workload " + uid + " is not known here");
+  return d->Pause(uid);
+}
+
+Status ByKindDriver::Resume(const std::string& uid) {
+  Driver* d = ForUid(uid);
+  if (!d) return NotFound("workload " + uid + " is not known here");
+  return d->Resume(uid);
+}
+
+Status ByKindDriver::Restart(const std::string& uid, std::chrono::milliseconds grace) {
+  Driver* d = ForUid(uid);
+  if (!d) return NotFound("workload " + uid + " is not known here");
+  return d->Restart(uid, grace);
+}
+
 }  // namespace lintel::drivers

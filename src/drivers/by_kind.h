@@ -31,6 +31,11 @@ class ByKindDriver final : public Driver {
   Status Destroy(const std::string& uid) override;
   Result<WorkloadStatus> StatusOf(const std::string& uid) const override;
   Status Logs(const std::string& uid, const LogOptions& options, const LogSink& sink) override;
+  Result<ExecSession> Exec(const std::string& uid, const ExecOptions& options) override;
+  Result<int> OpenConsole(const std::string& uid) override;
+  Status Pause(const std::string& uid) override;
+  Status Resume(const std::string& uid) override;
+  Status Restart(const std::string& uid, std::chrono::milliseconds grace) override;
 
   Driver* pods() const { return pods_.get(); }
   Driver* vms() const { return vms_.get(); }

@@ -110,6 +110,7 @@ struct WorkloadStatus {
   std::string reason;       // CamelCase, as Kubernetes reasons: Completed, Error, StartError
   std::string message;      // for people
   std::string accelerator;  // VMs: "kvm" or "tcg", as running
+  bool paused = false;      // VMs: Running but frozen (Pause)
   std::vector<ContainerStatus> containers;  // Pods: one per container, in spec order
   // Pods with readiness probes: whether every container is ready; nullopt:
   // ready whenever Running.
@@ -139,13 +140,37 @@ struct Capabilities {
 
 // Reading a container's log (Kubernetes' PodLogOptions).
 struct LogOptions {
-  std::string container;  // empty: the Pod's only container
-  bool previous = false;  // the run before the current one
-  bool follow = false;    // keep reading until the container exits or the sink says stop
+  std::string container;    // empty: the Pod's only container
+  bool previous = false;    // the run before the current one
+  bool follow = false;      // keep reading until the container exits or the sink says stop
   int64_t tail_lines = -1;  // the last N lines; -1 all
   // Polled while following with nothing to read: true ends the follow (the
   // reader went away). Null: never.
   std::function<bool()> cancelled;
+};
+
+// kubectl exec: a command in one container of a running Pod.
+struct ExecOptions {
+  std::string container;  // empty: the Pod's only container
+  std::vector<std::string> command;
+  bool stdin = false;  // keep a stdin open
+  bool tty = false;    // a terminal: stdout and stderr are one stream
+};
+
+// A started exec. Descriptors are owned by the session's holder (close them);
+// with a tty, `terminal` is the pty master (read output, write input) and the
+// other three are -1; without, stdin_fd is -1 unless ExecOptions::stdin.
+struct ExecSession {
+  int terminal = -1;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  // Blocks until the process exits; its exit code (128+N for signal N).
+  std::function<Result<int>()> wait;
+  // Terminal size (tty only); no-op otherwise.
+  std::function<void(uint16_t cols, uint16_t rows)> resize;
+  // Kills the process (the client went away).
+  std::function<void()> kill;
 };
 
 struct LogLine {
@@ -231,8 +256,36 @@ class Driver {
     return NotSupported("driver " + capabilities().name + " keeps no logs");
   }
 
-  // TODO(agent): exec/console and migrate arrive with the qemu driver and the
-  // streams; a driver lacking them will answer NotSupported.
+  // Runs a command in a running container of a Pod (kubectl exec). Returns
+  // once the process runs; the caller owns the session's descriptors and must
+  // call wait. NotFound for an unknown uid or container, BadRequest if the
+  // container is not running.
+  virtual Result<ExecSession> Exec(const std::string& uid, const ExecOptions& options) {
+    return NotSupported("driver " + capabilities().name + " cannot exec");
+  }
+
+  // A VM's serial console: a connected, bidirectional byte stream (the caller
+  // closes it). One client at a time; a second gets Unavailable ("console in
+  // use"). Output is also kept in the console log whether or not anyone reads.
+  virtual Result<int> OpenConsole(const std::string& uid) {
+    return NotSupported("driver " + capabilities().name + " has no console");
+  }
+
+  // Freezes a running workload (a VM's vCPUs stop; memory stays) and thaws
+  // it. Reported as WorkloadStatus::paused. Idempotent.
+  virtual Status Pause(const std::string& uid) {
+    return NotSupported("driver " + capabilities().name + " cannot pause");
+  }
+  virtual Status Resume(const std::string& uid) {
+    return NotSupported("driver " + capabilities().name + " cannot pause");
+  }
+
+  // Starts an Exited (or Failed) workload again with what it kept (a VM's
+  // disks); with `running` true a running one is stopped gracefully (within
+  // `grace`) and started again. NotFound for an unknown uid.
+  virtual Status Restart(const std::string& uid, std::chrono::milliseconds grace) {
+    return NotSupported("driver " + capabilities().name + " cannot restart");
+  }
 };
 
 }  // namespace lintel::drivers

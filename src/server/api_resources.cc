@@ -251,6 +251,20 @@ std::optional<http::Response> ApiHandler::ServeResource(const http::Request& req
     return agent_proxy_->ServeLog(req, route, responder);
   }
 
+  // VirtualMachine power actions.
+  if (IsVmAction(route.subresource)) {
+    *verb = "PUT";
+    if (m != "PUT" && m != "POST") {
+      return fail(Status(Code::kMethodNotAllowed,
+                         route.subresource + " is requested with PUT (an empty body)"));
+    }
+    auto opts = WriteParams(req, user);
+    if (!opts.ok()) return fail(opts.error());
+    auto res = resources_->VmAction(kind, route.ns, route.name, route.subresource, *opts);
+    if (!res.ok()) return StatusResponse(res.error(), DetailsFor(kind, route.name, res.error()));
+    return ObjectResponse(200, std::move(res->json), res->warnings);
+  }
+
   // Scale.
   if (route.subresource == "scale") {
     auto opts = WriteParams(req, user);

@@ -120,6 +120,12 @@ class Resources {
                           const std::string& name, PatchType type, const std::string& patch,
                           const WriteOptions& opts);
 
+  // VirtualMachine power actions: start, stop, restart, pause, unpause
+  // (resources_vm_actions.cc). Returns the updated VirtualMachine.
+  Result<WriteResult> VmAction(const api::KindInfo& kind, const std::string& ns,
+                               const std::string& name, const std::string& action,
+                               const WriteOptions& opts);
+
   // Messages in kube's words.
   static Status NotFoundError(const api::KindInfo& kind, const std::string& name);
   static Status ConflictError(const api::KindInfo& kind, const std::string& name,
@@ -171,6 +177,8 @@ class Resources {
 };
 
 // Helpers shared with the HTTP layer.
+// start, stop, restart, pause, unpause: the VirtualMachine power actions.
+bool IsVmAction(std::string_view subresource);
 std::string EncodeContinue(Revision rv, const std::string& start_key);
 Status DecodeContinue(const std::string& token, Revision* rv, std::string* start_key);
 

@@ -1,5 +1,7 @@
 #include "server/route.h"
 
+#include "server/resources.h"
+
 namespace lintel::server {
 
 namespace {
@@ -36,9 +38,11 @@ Result<Route> ParseRoute(const api::Registry& registry, const std::vector<std::s
     if (k->namespaced && !r.name.empty()) return NoSuchResource();  // needs namespaces/NS/
   }
   if (!r.subresource.empty()) {
-    bool ok = (r.subresource == "status" && r.kind->has_status) ||
-              (r.subresource == "scale" && r.kind->scale.has_value()) ||
-              (r.subresource == "log" && r.kind->group == "lintel.dev" && r.kind->plural == "pods");
+    bool ok =
+        (r.subresource == "status" && r.kind->has_status) ||
+        (r.subresource == "scale" && r.kind->scale.has_value()) ||
+        (r.subresource == "log" && r.kind->group == "lintel.dev" && r.kind->plural == "pods") ||
+        (IsVmAction(r.subresource) && r.kind->kind == "VirtualMachine");
     if (!ok) return NoSuchResource();
   }
   if (r.name.empty() && !r.subresource.empty()) return NoSuchResource();

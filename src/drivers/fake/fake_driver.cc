@@ -337,6 +337,53 @@ Status FakeDriver::Stop(const std::string& uid, std::chrono::milliseconds grace)
   return Status();
 }
 
+Status FakeDriver::Restart(const std::string& uid, std::chrono::milliseconds grace) {
+  WorkloadStatus snapshot;
+  {
+    std::lock_guard<std::mutex> l(state_->mu);
+    auto it = state_->entries.find(uid);
+    if (it == state_->entries.end()) return NotFound("workload " + uid + " is not here");
+    Entry& e = it->second;
+    ++state_->stats.restarts;
+    e.epoch = ++state_->next_epoch;  // drops a pending Running or exit
+    e.status.paused = false;
+    state_->SetRunning(e, options_.clock->Now());
+    state_->ArmExit(uid, e, state_);
+    snapshot = e.status;
+  }
+  std::weak_ptr<State> self = state_;
+  options_.timers->At(options_.clock->Monotonic(), [self, uid, snapshot] {
+    if (auto s = self.lock()) s->Notify(uid, snapshot);
+  });
+  return Status();
+}
+
+Status FakeDriver::SetPaused(const std::string& uid, bool paused) {
+  WorkloadStatus snapshot;
+  {
+    std::lock_guard<std::mutex> l(state_->mu);
+    auto it = state_->entries.find(uid);
+    if (it == state_->entries.end()) return NotFound("workload " + uid + " is not here");
+    Entry& e = it->second;
+    if (e.spec.kind != WorkloadKind::kVirtualMachine) {
+      return NotSupported("only virtual machines pause");
+    }
+    if (e.status.state != RunState::kRunning)
+      return BadRequest("workload " + uid + " is not running");
+    if (e.status.paused == paused) return Status();
+    e.status.paused = paused;
+    snapshot = e.status;
+  }
+  std::weak_ptr<State> self = state_;
+  options_.timers->At(options_.clock->Monotonic(), [self, uid, snapshot] {
+    if (auto s = self.lock()) s->Notify(uid, snapshot);
+  });
+  return Status();
+}
+
+Status FakeDriver::Pause(const std::string& uid) { return SetPaused(uid, true); }
+Status FakeDriver::Resume(const std::string& uid) { return SetPaused(uid, false); }
+
 Status FakeDriver::Destroy(const std::string& uid) {
   std::lock_guard<std::mutex> l(state_->mu);
   if (state_->entries.erase(uid) == 0) return NotFound("workload " + uid + " is not here");

@@ -81,6 +81,7 @@ struct FakeStats {
   uint64_t recovers = 0;  // of workloads it did not know (adopted as Running)
   uint64_t stops = 0;
   uint64_t destroys = 0;
+  uint64_t restarts = 0;
 };
 
 class FakeDriver final : public Driver {
@@ -95,6 +96,11 @@ class FakeDriver final : public Driver {
   Status Stop(const std::string& uid, std::chrono::milliseconds grace) override;
   Status Destroy(const std::string& uid) override;
   Result<WorkloadStatus> StatusOf(const std::string& uid) const override;
+  // Running again at once (an exit re-armed), unpaused.
+  Status Restart(const std::string& uid, std::chrono::milliseconds grace) override;
+  // VMs only, while Running: WorkloadStatus::paused.
+  Status Pause(const std::string& uid) override;
+  Status Resume(const std::string& uid) override;
 
   // For tests and the hollow-host report.
   FakeStats stats() const;
@@ -106,6 +112,8 @@ class FakeDriver final : public Driver {
   struct State;  // shared with pending timer callbacks
 
  private:
+  Status SetPaused(const std::string& uid, bool paused);
+
   FakeOptions options_;
   std::shared_ptr<State> state_;
 };

@@ -460,5 +460,118 @@ TEST_F(AgentTest, TwoHundredHollowHostsRegisterQuickly) {
   EXPECT_EQ(agent_->stats().totals.starts, 20u);
 }
 
+// VirtualMachine power actions: the server records them (resources_vm_actions)
+// and the agent carries them out through the driver.
+class VmPowerTest : public AgentTest {
+ protected:
+  Json Act(const std::string& vm, const std::string& action, Code* code = nullptr) {
+    auto r = resources_->VmAction(Kind("virtualmachines"), "default", vm, action, Opts());
+    if (code) *code = r.ok() ? Code::kOk : r.error().code();
+    return r.ok() ? *ParseJson(r->json) : Json();
+  }
+  std::string Uid(const std::string& vm) { return Get(kVms, vm)["metadata"]["uid"]; }
+  bool PhaseIs(const std::string& vm, const std::string& phase) {
+    return Eventually([&] { return Phase(Get(kVms, vm)) == phase; });
+  }
+};
+
+TEST_F(VmPowerTest, StopAndStartKeepTheVmAndFlipItsRunStrategy) {
+  StartAgent({"h1"});
+  CreateVm("db");
+  Bind(kVms, "db", "h1");
+  ASSERT_TRUE(Running(kVms, "db"));
+  const std::string uid = Uid("db");
+  FakeDriver* d = drivers_["h1"];
+
+  Json stopped = Act("db", "stop");
+  EXPECT_EQ(stopped["spec"]["runStrategy"], "Halted");
+  ASSERT_TRUE(PhaseIs("db", "Stopped"));
+  EXPECT_EQ(d->stats().stops, 1u);
+  EXPECT_EQ(d->stats().destroys, 0u);  // its disks stay
+  ASSERT_EQ(d->Workloads().size(), 1u);
+
+  // A restart of a stopped VM is refused and changes nothing.
+  Code code;
+  Act("db", "restart", &code);
+  EXPECT_EQ(code, Code::kConflict);
+  EXPECT_EQ(Get(kVms, "db")["spec"]["runStrategy"], "Halted");
+
+  Json started = Act("db", "start");
+  EXPECT_EQ(started["spec"]["runStrategy"], "Always");
+  ASSERT_TRUE(Running(kVms, "db"));
+  EXPECT_EQ(d->stats().restarts, 1u);  // booted again on what it kept
+  EXPECT_EQ(d->stats().starts, 1u);
+  EXPECT_EQ(Uid("db"), uid);
+}
+
+TEST_F(VmPowerTest, HaltedVmIsNotStartedUntilAsked) {
+  StartAgent({"h1"});
+  Json vm = Vm("cold");
+  vm["spec"]["runStrategy"] = "Halted";
+  ASSERT_TRUE(client_->Create(kVms, "default", vm).ok());
+  Bind(kVms, "cold", "h1");
+  ASSERT_TRUE(PhaseIs("cold", "Stopped"));
+  EXPECT_EQ(drivers_["h1"]->stats().starts, 0u);
+  EXPECT_EQ(ConditionOf(Get(kVms, "cold"), "Ready")["reason"], "Stopped");
+  Act("cold", "start");
+  ASSERT_TRUE(Running(kVms, "cold"));
+  EXPECT_EQ(drivers_["h1"]->stats().starts, 1u);
+}
+
+TEST_F(VmPowerTest, ManualVmRunsWhenPoweredOn) {
+  StartAgent({"h1"});
+  Json vm = Vm("manual");
+  vm["spec"]["runStrategy"] = "Manual";
+  ASSERT_TRUE(client_->Create(kVms, "default", vm).ok());
+  Bind(kVms, "manual", "h1");
+  ASSERT_TRUE(PhaseIs("manual", "Stopped"));
+  Json on = Act("manual", "start");
+  EXPECT_EQ(on["metadata"]["annotations"]["lintel.dev/power"], "on");
+  EXPECT_EQ(on["spec"]["runStrategy"], "Manual");
+  ASSERT_TRUE(Running(kVms, "manual"));
+  Act("manual", "stop");
+  ASSERT_TRUE(PhaseIs("manual", "Stopped"));
+  EXPECT_EQ(drivers_["h1"]->stats().stops, 1u);
+}
+
+TEST_F(VmPowerTest, PauseUnpauseAndRestart) {
+  StartAgent({"h1"});
+  CreateVm("db");
+  Bind(kVms, "db", "h1");
+  ASSERT_TRUE(Running(kVms, "db"));
+  FakeDriver* d = drivers_["h1"];
+  const std::string uid = Uid("db");
+
+  Code code;
+  Act("db", "unpause", &code);
+  EXPECT_EQ(code, Code::kConflict);  // not paused
+
+  Act("db", "pause");
+  ASSERT_TRUE(PhaseIs("db", "Paused"));
+  EXPECT_TRUE(d->StatusOf(uid)->paused);
+  EXPECT_EQ(ConditionOf(Get(kVms, "db"), "Ready")["status"], "False");
+  Act("db", "unpause");
+  ASSERT_TRUE(Running(kVms, "db"));
+  EXPECT_FALSE(d->StatusOf(uid)->paused);
+
+  Act("db", "restart");
+  ASSERT_TRUE(Eventually([&] { return d->stats().restarts == 1u; }));
+  ASSERT_TRUE(Running(kVms, "db"));
+  EXPECT_EQ(d->stats().starts, 1u);
+  // A second agent (a restart of this one) does not repeat the old request.
+  StartAgent({"h1"});
+  ASSERT_TRUE(Running(kVms, "db"));
+  EXPECT_EQ(drivers_["h1"]->stats().restarts, 0u);
+}
+
+TEST_F(VmPowerTest, ActionsOnAPodOrAMissingVmAreRefused) {
+  auto r = resources_->VmAction(Kind("virtualmachines"), "default", "nope", "start", Opts());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kNotFound);
+  auto p = resources_->VmAction(Kind("pods"), "default", "nope", "start", Opts());
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code(), Code::kNotFound);
+}
+
 }  // namespace
 }  // namespace lintel::agent
