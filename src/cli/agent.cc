@@ -1,5 +1,6 @@
 // lintel agent: the host agent. With --driver=oci it runs this machine's Pods
-// in containers (runc + conmon); with --driver=fake --hosts N it runs N hollow
+// in containers (runc + conmon) and its VMs on QEMU where QEMU is installed;
+// with --driver=qemu only VMs; with --driver=fake --hosts N it runs N hollow
 // hosts in one process (a test double for the control plane).
 #include "agent/agent.h"
 
@@ -34,7 +35,7 @@ struct AgentFlags {
   std::string memory = "128Gi";
   std::string pods = "110";
   std::string vms = "64";
-  std::string accelerator = "kvm";
+  std::string accelerator;  // fake: kvm by default; oci, qemu: auto (probe)
   bool sandbox = false;
   // oci
   std::string images_dir = "/var/lib/lintel/images";
@@ -71,13 +72,15 @@ Result<agent::HostConfig> BaseConfig(const AgentFlags& f) {
 }
 
 int RunAgent(AgentFlags f, const GlobalOptions& g) {
-  if (f.driver == "qemu" || f.driver == "sandbox") {
-    return Fail("driver " + f.driver + " is not built yet");
+  if (f.driver != "fake" && f.driver != "oci" && f.driver != "qemu") {
+    return Fail("unknown driver " + f.driver + " (have: fake, oci, qemu)");
   }
-  if (f.driver != "fake" && f.driver != "oci") {
-    return Fail("unknown driver " + f.driver + " (have: fake, oci)");
+  const bool real = f.driver != "fake";
+  if (f.accelerator.empty()) f.accelerator = real ? "auto" : "kvm";
+  if (real ? f.accelerator == "none" : f.accelerator == "auto") {
+    return Fail("--accelerator " + f.accelerator + " is not for driver " + f.driver);
   }
-  if (f.driver == "oci") {
+  if (real) {
     if (f.hosts != 1) return Fail("--hosts is for the fake driver");
     if (!f.explicit_capacity) RealCapacity(&f.cpu, &f.memory);
   }
@@ -121,14 +124,14 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  // The oci driver's image store outlives the Agent that owns the driver
+  // The real drivers' image stores outlive the Agent that owns the driver
   // (declared before it, so destroyed after it).
   std::shared_ptr<void> oci_host;
   agent::AgentOptions ao;
   ao.writers = f.writers;
   ao.driver_threads = f.driver_threads;
   ao.heartbeat = *heartbeat;
-  ao.events = f.driver != "fake";  // hollow hosts: scale runs measure the control plane
+  ao.events = real;  // hollow hosts: scale runs measure the control plane
   agent::Agent a(std::shared_ptr<client::Client>(std::move(*rest)), ao);
   std::unique_ptr<agent::AgentEndpoint> endpoint;  // stopped before the agent goes
   agent::HollowOptions ho;
@@ -142,12 +145,21 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
     agent::HostConfig c = *base;
     c.name = name;
     c.addresses = LocalAddresses(name);
-    if (f.driver == "oci") {
+    if (real) {
       auto ep = StartAgentEndpoint(a, f.endpoint_listen, f.data_dir + "/pki", config->ca_pem, &c);
-      if (!ep.ok()) return Fail("agent endpoint on " + f.endpoint_listen + ": " + ep.error().message());
+      if (!ep.ok())
+        return Fail("agent endpoint on " + f.endpoint_listen + ": " + ep.error().message());
       endpoint = std::move(*ep);
-      OciAgentFlags of{f.data_dir, f.images_dir, f.run_dir, f.runtime};
-      if (Status s = AddOciHost(a, std::move(c), of, &oci_host); !s.ok()) return Fail(s.message());
+      LocalHostFlags lf;
+      lf.data_dir = f.data_dir;
+      lf.images_dir = f.images_dir;
+      lf.run_dir = f.run_dir;
+      lf.runtime = f.runtime;
+      lf.pods = f.driver == "oci";
+      lf.vms = f.driver == "qemu" ? "required" : "optional";
+      lf.accelerator = f.accelerator;
+      if (Status s = AddLocalHost(a, std::move(c), lf, &oci_host); !s.ok())
+        return Fail(s.message());
     } else {
       a.AddHost(std::move(c), std::make_unique<drivers::fake::FakeDriver>(ho.fake),
                 std::make_unique<agent::MemoryHandleStore>());
@@ -208,8 +220,8 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--data-dir", f->data_dir, "Where the agent keeps its state")
       ->capture_default_str();
   cmd->add_option("--driver", f->driver,
-                  "oci (Pods in containers; no VMs yet) or fake (hollow hosts; qemu is not built "
-                  "yet)")
+                  "oci (Pods in containers, and VMs on QEMU where it is installed), qemu (VMs "
+                  "only) or fake (hollow hosts)")
       ->capture_default_str();
   cmd->add_option("--name", f->name, "The Host's name (default: this machine's hostname)");
   cmd->add_option("--hosts", f->hosts, "Hollow hosts to run (fake driver)")->capture_default_str();
@@ -221,9 +233,10 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
       ->capture_default_str();
   cmd->add_option("--pods", f->pods, "Pod capacity")->capture_default_str();
   cmd->add_option("--vms", f->vms, "VM capacity")->capture_default_str();
-  cmd->add_option("--accelerator", f->accelerator, "How VMs run here (fake driver)")
-      ->check(CLI::IsMember({"kvm", "tcg", "none"}))
-      ->capture_default_str();
+  cmd->add_option("--accelerator", f->accelerator,
+                  "How VMs run here: oci, qemu: auto (KVM where it really boots a kernel, else "
+                  "TCG), kvm or tcg; fake: kvm (default), tcg or none")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg", "none"}));
   cmd->add_flag("--sandbox", f->sandbox, "Accept isolation: vm Pods (fake driver)");
   cmd->add_option("--label", f->labels, "A label for the Host, KEY=VALUE (repeatable)");
   cmd->add_option("--run-delay", f->run_delay, "Fake driver: Starting to Running after this")
@@ -233,17 +246,19 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--driver-threads", f->driver_threads, "Driver pool threads")
       ->capture_default_str();
   cmd->add_option("--images-dir", f->images_dir,
-                  "oci driver: the image store (the same as `lintel image --data-dir DIR`'s "
-                  "DIR/images)")
+                  "oci, qemu: the image stores (the same as `lintel image --data-dir DIR`'s "
+                  "DIR/images; VM images in DIR/images/vm)")
       ->capture_default_str();
-  cmd->add_option("--run-dir", f->run_dir, "oci driver: namespace files and conmon sockets")
+  cmd->add_option("--run-dir", f->run_dir,
+                  "oci, qemu: namespace files, conmon, QMP and console sockets")
       ->capture_default_str();
-  cmd->add_option("--runtime", f->runtime, "oci driver: auto (crun where it works, else runc), "
-                                           "runc or crun")
+  cmd->add_option("--runtime", f->runtime,
+                  "oci driver: auto (crun where it works, else runc), "
+                  "runc or crun")
       ->check(CLI::IsMember({"auto", "runc", "crun"}))
       ->capture_default_str();
   cmd->add_option("--endpoint-listen", f->endpoint_listen,
-                  "oci driver: HOST:PORT of the agent's endpoint, through which the server reads "
+                  "oci, qemu: HOST:PORT of the agent's endpoint, through which the server reads "
                   "logs")
       ->capture_default_str();
   cmd->callback([f, run, &g, cmd] {

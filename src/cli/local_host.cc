@@ -18,15 +18,18 @@
 #include "drivers/by_kind.h"
 #include "drivers/oci/image_store_rootfs.h"
 #include "drivers/oci/oci_driver.h"
+#include "drivers/qemu/qemu_driver.h"
 #include "images/image_store.h"
+#include "images/vm_image_store.h"
 
 namespace lintel::cli {
 
 namespace {
 
-struct OciHost {
+struct LocalHost {
   std::unique_ptr<images::ImageStore> images;
   std::unique_ptr<drivers::oci::ImageStoreRootfs> rootfs;
+  std::unique_ptr<images::VmImageStore> vm_images;
 };
 
 // The first IPv4 address of an interface that is up and not loopback.
@@ -84,26 +87,49 @@ Status LockDataDir(const std::string& dir) {
   return Status();  // the descriptor stays open until exit
 }
 
-Result<std::unique_ptr<drivers::Driver>> MakeOciHostDriver(const OciAgentFlags& f,
-                                                           std::shared_ptr<void>* keep) {
-  auto store = images::ImageStore::Open(f.images_dir);
-  if (!store.ok()) return store.error().Wrap("image store " + f.images_dir);
-  auto host = std::make_shared<OciHost>();
-  host->images = std::move(*store);
-  host->rootfs = std::make_unique<drivers::oci::ImageStoreRootfs>(host->images.get());
-  drivers::oci::OciOptions o;
-  o.data_dir = f.data_dir;
-  o.run_dir = f.run_dir;
-  o.runtime = f.runtime;
-  o.rootfs = host->rootfs.get();
-  auto oci = drivers::oci::OciDriver::Create(std::move(o));
-  if (!oci.ok()) return oci.error().Wrap("oci driver");
+Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlags& f,
+                                                             std::shared_ptr<void>* keep) {
+  auto host = std::make_shared<LocalHost>();
+  std::unique_ptr<drivers::Driver> pods, vms;
+  if (f.pods) {
+    auto store = images::ImageStore::Open(f.images_dir);
+    if (!store.ok()) return store.error().Wrap("image store " + f.images_dir);
+    host->images = std::move(*store);
+    host->rootfs = std::make_unique<drivers::oci::ImageStoreRootfs>(host->images.get());
+    drivers::oci::OciOptions o;
+    o.data_dir = f.data_dir;
+    o.run_dir = f.run_dir;
+    o.runtime = f.runtime;
+    o.rootfs = host->rootfs.get();
+    auto oci = drivers::oci::OciDriver::Create(std::move(o));
+    if (!oci.ok()) return oci.error().Wrap("oci driver");
+    pods = std::move(*oci);
+  }
+  if (f.vms != "off") {
+    const std::string vm_dir = f.images_dir + "/vm";
+    auto store = images::VmImageStore::Open(vm_dir);
+    if (!store.ok()) return store.error().Wrap("VM image store " + vm_dir);
+    host->vm_images = std::move(*store);
+    drivers::qemu::QemuOptions o;
+    o.data_dir = f.data_dir;
+    o.run_dir = f.run_dir;
+    o.images = host->vm_images.get();
+    o.accelerator = f.accelerator;
+    auto qemu = drivers::qemu::QemuDriver::Create(std::move(o));
+    if (qemu.ok()) {
+      vms = std::move(*qemu);
+    } else if (f.vms == "required" || qemu.error().code() != Code::kNotFound) {
+      return qemu.error();
+    } else {
+      // VirtualMachines bound here fail at once with that reason, and the
+      // Host reports accelerator none, so the scheduler does not place them.
+      spdlog::warn("agent: {}; this host runs no VMs", qemu.error().message());
+    }
+  }
+  if (!pods && !vms) return BadRequest("this host would run neither Pods nor VMs");
   *keep = host;
-  // No VM driver on this host yet: VirtualMachines bound here fail at once
-  // with that reason (and the Host reports accelerator none, so the
-  // scheduler does not place them here).
   return std::unique_ptr<drivers::Driver>(
-      std::make_unique<drivers::ByKindDriver>(std::move(*oci), nullptr));
+      std::make_unique<drivers::ByKindDriver>(std::move(pods), std::move(vms)));
 }
 
 Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& agent,
@@ -136,10 +162,10 @@ Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& a
   return endpoint;
 }
 
-Status AddOciHost(agent::Agent& agent, agent::HostConfig config, const OciAgentFlags& f,
-                  std::shared_ptr<void>* keep) {
-  LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<drivers::Driver> driver, MakeOciHostDriver(f, keep));
-  // Containers outlive the agent: keep handles on disk for re-adoption.
+Status AddLocalHost(agent::Agent& agent, agent::HostConfig config, const LocalHostFlags& f,
+                    std::shared_ptr<void>* keep) {
+  LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<drivers::Driver> driver, MakeLocalHostDriver(f, keep));
+  // Containers and VMs outlive the agent: keep handles on disk for re-adoption.
   LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<agent::FileHandleStore> handles,
                           agent::FileHandleStore::Open(f.data_dir + "/handles"));
   agent.AddHost(std::move(config), std::move(driver), std::move(handles));

@@ -1,8 +1,8 @@
-// A real machine as a Host, shared by `lintel agent --driver oci` and
+// A real machine as a Host, shared by `lintel agent --driver oci|qemu` and
 // `lintel up`: this machine's name, addresses and capacity, the lock on the
-// agent's data directory, and the host's drivers (Pods on the OCI driver over
-// the host's image store; VirtualMachines refused, "no VM driver on this
-// host", until the QEMU driver exists).
+// agent's data directory, and the host's drivers: Pods on the OCI driver over
+// the host's image store (DIR/images), VirtualMachines on the QEMU driver over
+// its VM image store (DIR/images/vm), one ByKindDriver for the agent.
 #pragma once
 
 #include <memory>
@@ -16,11 +16,16 @@
 
 namespace lintel::cli {
 
-struct OciAgentFlags {
-  std::string data_dir;    // the agent's: DATA/oci, DATA/handles
-  std::string images_dir;  // the image store (shared with `lintel image`)
-  std::string run_dir;     // namespace files, conmon links
+struct LocalHostFlags {
+  std::string data_dir;    // the agent's: DATA/oci, DATA/qemu, DATA/handles
+  std::string images_dir;  // the image stores: OCI here, VM in /vm (shared with `lintel image`)
+  std::string run_dir;     // namespace files, conmon links, QMP and console sockets
   std::string runtime;     // auto, runc, crun
+  bool pods = true;        // run Pods (the OCI driver)
+  // VMs: "required" (no QEMU is an error), "optional" (no QEMU: VMs refused,
+  // a warning in the log) or "off".
+  std::string vms = "optional";
+  std::string accelerator = "auto";  // auto (probe), kvm, tcg
 };
 
 // This machine's hostname, lower case (Host names are DNS subdomains).
@@ -35,10 +40,11 @@ void RealCapacity(std::string* cpu, std::string* memory);
 // two agents never share a data directory. Creates DIR.
 Status LockDataDir(const std::string& dir);
 
-// The host's driver (a ByKindDriver: Pods on oci, no VMs). `keep` receives
-// what the driver uses (the image store): keep it until the driver is gone.
-Result<std::unique_ptr<drivers::Driver>> MakeOciHostDriver(const OciAgentFlags& flags,
-                                                           std::shared_ptr<void>* keep);
+// The host's driver (a ByKindDriver: Pods on oci, VMs on qemu, per the
+// flags). `keep` receives what the drivers use (the image stores): keep it
+// until the driver is gone.
+Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlags& flags,
+                                                             std::shared_ptr<void>* keep);
 
 // Starts the agent's endpoint (agent_endpoint.h: the API server reads
 // workloads' logs through it) on `listen`, with its keys under PKI_DIR, and
@@ -50,10 +56,10 @@ Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& a
                                                                  const std::string& cluster_ca_pem,
                                                                  agent::HostConfig* config);
 
-// Adds this machine to `agent` as `config` on the OCI host driver, with
+// Adds this machine to `agent` as `config` on the host's drivers, with
 // workload handles kept on disk (DATA/handles) so that an agent restarted
-// re-adopts its containers. `keep` as for MakeOciHostDriver.
-Status AddOciHost(agent::Agent& agent, agent::HostConfig config, const OciAgentFlags& flags,
-                  std::shared_ptr<void>* keep);
+// re-adopts its containers and VMs. `keep` as for MakeLocalHostDriver.
+Status AddLocalHost(agent::Agent& agent, agent::HostConfig config, const LocalHostFlags& flags,
+                    std::shared_ptr<void>* keep);
 
 }  // namespace lintel::cli

@@ -1,5 +1,6 @@
-// lintel logs: a Pod container's log, read through the API server from the
-// agent of the Pod's host (GET pods/NAME/log, as kubectl logs).
+// lintel logs: a Pod container's log, or a VirtualMachine's serial console
+// log, read through the API server from the agent of its host (GET
+// pods/NAME/log, as kubectl logs; GET virtualmachines/NAME/log).
 #include <iostream>
 
 #include "cli/client_context.h"
@@ -37,20 +38,23 @@ std::string QueryEscape(std::string_view s) {
 
 int RunLogs(ClientContext& ctx, const LogsFlags& f) {
   std::string name = f.target;
+  std::string plural = "pods";
   if (size_t slash = name.find('/'); slash != std::string::npos) {
     std::string type = name.substr(0, slash);
     name = name.substr(slash + 1);
     if (type == "vm" || type == "vms" || type == "virtualmachine" || type == "virtualmachines") {
-      return PrintError(ctx.err(), CliError("logs of VirtualMachines (their serial console) "
-                                            "come with the QEMU driver; not built yet"));
-    }
-    if (type != "pod" && type != "pods" && type != "po") {
-      return PrintError(ctx.err(), CliError("logs are kept for pods, not " + type));
+      plural = "virtualmachines";
+      if (f.previous || !f.container.empty()) {
+        return PrintError(ctx.err(), CliError("a VM has one console log: no --previous or "
+                                              "--container"));
+      }
+    } else if (type != "pod" && type != "pods" && type != "po") {
+      return PrintError(ctx.err(), CliError("logs are kept for pods and vms, not " + type));
     }
   }
-  if (name.empty()) return PrintError(ctx.err(), CliError("a pod name is required"));
-  std::string path = "/apis/lintel.dev/v1alpha1/namespaces/" + QueryEscape(ctx.ns()) + "/pods/" +
-                     QueryEscape(name) + "/log";
+  if (name.empty()) return PrintError(ctx.err(), CliError("a name is required"));
+  std::string path = "/apis/lintel.dev/v1alpha1/namespaces/" + QueryEscape(ctx.ns()) + "/" +
+                     plural + "/" + QueryEscape(name) + "/log";
   std::string query;
   auto add = [&query](const std::string& kv) { query += (query.empty() ? "?" : "&") + kv; };
   if (!f.container.empty()) add("container=" + QueryEscape(f.container));
@@ -78,11 +82,12 @@ int RunLogs(ClientContext& ctx, const LogsFlags& f) {
 
 void AddLogsCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   auto f = std::make_shared<LogsFlags>();
-  auto* cmd = app.add_subcommand("logs", "Print a Pod container's log (through its host's agent)");
-  cmd->add_option("NAME", f->target, "POD or pod/POD")->required();
+  auto* cmd = app.add_subcommand(
+      "logs", "Print a Pod container's log or a VM's console log (through its host's agent)");
+  cmd->add_option("NAME", f->target, "POD, pod/POD or vm/VM")->required();
   cmd->add_option("-c,--container", f->container,
                   "The container (required if the Pod has several)");
-  cmd->add_flag("-f,--follow", f->follow, "Keep printing until the container ends");
+  cmd->add_flag("-f,--follow", f->follow, "Keep printing until the container (or VM) ends");
   cmd->add_flag("-p,--previous", f->previous, "The container's previous run");
   cmd->add_flag("--timestamps", f->timestamps, "Prefix each line with its time (RFC 3339)");
   cmd->add_option("--tail", f->tail, "Only the last N lines (-1: all)")->capture_default_str();

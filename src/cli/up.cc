@@ -1,10 +1,13 @@
 // lintel up: a whole estate on this machine in one process: the API server on
 // its embedded SQLite store (with the scheduler and controllers) and this
-// machine's agent on the OCI driver, with everything under one directory:
+// machine's agent on the OCI driver (Pods) and the QEMU driver (VMs, where
+// QEMU is installed), with everything under one directory:
 //
 //   DIR/            the server's: store, pki/, kubeconfig (written once serving)
-//   DIR/agent/      the agent's: oci/ (pods, runtime root), handles/
-//   DIR/images/     the image store (`lintel image --data-dir DIR ...`)
+//   DIR/agent/      the agent's: oci/ (pods, runtime root), qemu/ (vms, kept
+//                   disks), handles/
+//   DIR/images/     the image stores (`lintel image --data-dir DIR ...`; VM
+//                   images in DIR/images/vm)
 //
 // The agent reaches the server over loopback through the same API as a remote
 // agent, so `lintel up` and `lintel server` + `lintel agent` behave alike.
@@ -32,6 +35,7 @@ struct UpFlags {
   std::string listen = "127.0.0.1:6443";
   std::string name;
   std::string runtime = "auto";
+  std::string accelerator = "auto";
   std::string run_dir = "/run/lintel";
   std::string heartbeat = "10s";
   std::string endpoint_listen = "127.0.0.1:0";
@@ -95,8 +99,13 @@ int RunUp(const UpFlags& f, GlobalOptions& g) {
     (*server)->Stop();
     return Fail("agent endpoint on " + f.endpoint_listen + ": " + endpoint.error().message());
   }
-  OciAgentFlags of{agent_dir, f.data_dir + "/images", f.run_dir, f.runtime};
-  if (Status s = AddOciHost(a, std::move(host), of, &keep); !s.ok()) {
+  LocalHostFlags lf;
+  lf.data_dir = agent_dir;
+  lf.images_dir = f.data_dir + "/images";
+  lf.run_dir = f.run_dir;
+  lf.runtime = f.runtime;
+  lf.accelerator = f.accelerator;
+  if (Status s = AddLocalHost(a, std::move(host), lf, &keep); !s.ok()) {
     (*server)->Stop();
     return Fail(s.message());
   }
@@ -112,7 +121,7 @@ int RunUp(const UpFlags& f, GlobalOptions& g) {
 
   int sig = 0;
   sigwait(&set, &sig);
-  spdlog::info("received signal {}, shutting down (containers keep running)", sig);
+  spdlog::info("received signal {}, shutting down (containers and VMs keep running)", sig);
   a.Stop();
   (*server)->Stop();
   return 0;
@@ -133,7 +142,11 @@ void AddUpCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--runtime", f->runtime, "auto (crun where it works, else runc), runc or crun")
       ->check(CLI::IsMember({"auto", "runc", "crun"}))
       ->capture_default_str();
-  cmd->add_option("--run-dir", f->run_dir, "Namespace files and conmon sockets")
+  cmd->add_option("--accelerator", f->accelerator,
+                  "How VMs run: auto (KVM where it really boots a kernel, else TCG), kvm or tcg")
+      ->check(CLI::IsMember({"auto", "kvm", "tcg"}))
+      ->capture_default_str();
+  cmd->add_option("--run-dir", f->run_dir, "Namespace files, conmon, QMP and console sockets")
       ->capture_default_str();
   cmd->add_option("--heartbeat", f->heartbeat, "The host's heartbeat interval")
       ->capture_default_str();
