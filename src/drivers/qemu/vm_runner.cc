@@ -151,10 +151,14 @@ std::string VmRunner::StderrTail() const {
 Status VmRunner::Persist() {
   pid_t pid;
   int boots;
+  int64_t started_ns;
   {
     std::lock_guard<std::mutex> l(mu_);
     pid = pid_;
     boots = boots_;
+    started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     status_.started_at.time_since_epoch())
+                     .count();
   }
   Json j = {{"ns", plan_.ns},
             {"name", plan_.name},
@@ -166,6 +170,7 @@ Status VmRunner::Persist() {
             {"pid", pid},
             {"startTicks", start_ticks_},
             {"boots", boots},
+            {"startedAt", started_ns},
             {"stopped", stop_requested_}};
   return WriteFileAtomic(dir_ + "/state.json", j.dump(), 0600);
 }
@@ -315,13 +320,16 @@ Status VmRunner::Boot() {
     }
   }
   auto st = qmp_.Execute("query-status");
-  std::lock_guard<std::mutex> l(mu_);
-  status_.state = RunState::kRunning;
-  status_.started_at = Wall();
-  status_.exit_code = 0;
-  if (st.ok()) status_.paused = st->value("status", "") == "paused";
-  spdlog::info("qemu: vm {}/{} booted (pid {}, {}, boot {})", plan_.ns, plan_.name, pid_, accel,
-               boots_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    status_.state = RunState::kRunning;
+    status_.started_at = Wall();
+    status_.exit_code = 0;
+    if (st.ok()) status_.paused = st->value("status", "") == "paused";
+    spdlog::info("qemu: vm {}/{} booted (pid {}, {}, boot {})", plan_.ns, plan_.name, pid_,
+                 accel, boots_);
+  }
+  (void)Persist();  // with its start time, which a re-adopting agent reports
   return Status();
 }
 
@@ -684,7 +692,11 @@ Status VmRunner::Adopt(const WorkloadSpec& spec) {
     ++gen_;
     watch_fd_ = pidfd_ >= 0 ? ::dup(pidfd_) : -1;
     status_.state = RunState::kRunning;
-    status_.started_at = Wall();
+    const int64_t started_ns = rec.value("startedAt", int64_t{0});
+    status_.started_at = started_ns > 0 ? Clock::WallTime(std::chrono::duration_cast<
+                                                          Clock::WallTime::duration>(
+                                              std::chrono::nanoseconds(started_ns)))
+                                        : Wall();
     if (st.ok()) status_.paused = st->value("status", "") == "paused";
     spdlog::info("qemu: vm {}/{} re-adopted (pid {})", plan_.ns, plan_.name, pid);
   } else {
