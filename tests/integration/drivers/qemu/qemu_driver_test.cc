@@ -292,6 +292,23 @@ TEST_F(QemuDriverTest, RunStrategyAfterCrashAndGuestPowerOff) {
   EXPECT_EQ(StateOf(rerun.uid), RunState::kExited);
 }
 
+TEST_F(QemuDriverTest, GuestIgnoringAcpiIsQuitAfterTheGrace) {
+  auto s =
+      Vm("deaf", {{"cloudInit", {{"userData", "#!/bin/sh\nkillall acpid\necho acpid-gone\n"}}}});
+  ASSERT_TRUE(StartVm(s).ok());
+  ASSERT_TRUE(ConsoleHas(s.uid, "lintel-tiny: ready")) << Console(s.uid);
+  ASSERT_NE(Console(s.uid).find("acpid-gone"), std::string::npos);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(driver_->Stop(s.uid, 2s).ok());
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, 2s) << "stopped before the grace passed: the guest heard ACPI after all";
+  EXPECT_LT(took, 10s);
+  auto st = driver_->StatusOf(s.uid);
+  EXPECT_EQ(st->state, RunState::kExited);
+  EXPECT_EQ(st->reason, "Stopped");
+  EXPECT_EQ(driver_->QemuPid(s.uid), 0);
+}
+
 TEST_F(QemuDriverTest, NewDriverReadoptsRunningVm) {
   auto s = Vm("adopt");
   auto h = StartVm(s);
