@@ -75,6 +75,29 @@ Status Agent::Logs(const std::string& uid, const drivers::LogOptions& options,
   return h->driver().Logs(uid, options, sink);
 }
 
+Result<drivers::ExecSession> Agent::Exec(const std::string& uid,
+                                         const drivers::ExecOptions& options) {
+  HostAgent* h = HostOfUid(uid);
+  if (!h) return NotFound("workload " + uid + " is not on this agent's hosts");
+  return h->driver().Exec(uid, options);
+}
+
+Result<int> Agent::OpenConsole(const std::string& uid) {
+  HostAgent* h = HostOfUid(uid);
+  if (!h) return NotFound("workload " + uid + " is not on this agent's hosts");
+  return h->driver().OpenConsole(uid);
+}
+
+HostAgent* Agent::HostOfUid(const std::string& uid) {
+  HostAgent* h = nullptr;
+  {
+    std::lock_guard<std::mutex> l(placed_mu_);
+    if (auto it = placed_.find(uid); it != placed_.end()) h = it->second.host;
+  }
+  if (!h && hosts_.size() == 1) h = hosts_.front().get();
+  return h;
+}
+
 Status Agent::Start() {
   if (hosts_.empty()) return BadRequest("agent: no hosts");
   if (started_) return Status();

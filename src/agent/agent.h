@@ -87,10 +87,18 @@ class Agent {
   // host here has it. Blocks while following.
   Status Logs(const std::string& uid, const drivers::LogOptions& options,
               const drivers::LogSink& sink);
+  // kubectl exec and a VM's console, on the workload's host driver (see
+  // Driver::Exec and Driver::OpenConsole for the contract). NotFound if the
+  // workload is on none of this agent's hosts. Any thread; Exec returns once
+  // the process runs.
+  Result<drivers::ExecSession> Exec(const std::string& uid, const drivers::ExecOptions& options);
+  Result<int> OpenConsole(const std::string& uid);
   AgentStats stats() const;
   size_t registered() const;
 
  private:
+  // The host workload `uid` is on (the only host, if it is untracked); null if none.
+  HostAgent* HostOfUid(const std::string& uid);
   struct Placement {
     HostAgent* host;
     drivers::WorkloadKind kind;

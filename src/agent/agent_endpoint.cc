@@ -4,13 +4,16 @@
 
 #include <atomic>
 #include <charconv>
+#include <thread>
 
 #include "agent/agent.h"
+#include "agent/exec_relay.h"
 #include "common/fs.h"
 #include "common/http_status.h"
 #include "common/time_format.h"
 #include "server/http/certs.h"
 #include "server/http/http_server.h"
+#include "server/http/remote_command.h"
 
 namespace lintel::agent {
 
@@ -119,12 +122,13 @@ class AgentEndpoint::Impl final : public http::Handler {
                     options_.allowed_user + " from the cluster CA)")));
       return;
     }
-    // /v1/workloads/UID/logs
+    // /v1/workloads/UID/{logs,exec,console}
     constexpr std::string_view kPrefix = "/v1/workloads/";
     const std::string& p = req.path;
     const size_t slash = p.find('/', kPrefix.size());
+    const std::string what = slash == std::string::npos ? "" : p.substr(slash + 1);
     if (p.rfind(kPrefix, 0) != 0 || slash == std::string::npos ||
-        p.compare(slash, std::string::npos, "/logs") != 0) {
+        (what != "logs" && what != "exec" && what != "console")) {
       responder->Respond(StatusBody(NotFound("no such path: " + p)));
       return;
     }
@@ -132,7 +136,14 @@ class AgentEndpoint::Impl final : public http::Handler {
       responder->Respond(StatusBody(Status(Code::kMethodNotAllowed, "GET only")));
       return;
     }
-    Logs(p.substr(kPrefix.size(), slash - kPrefix.size()), req, std::move(responder));
+    const std::string uid = p.substr(kPrefix.size(), slash - kPrefix.size());
+    if (what == "logs") {
+      Logs(uid, req, std::move(responder));
+    } else if (what == "exec") {
+      Exec(uid, req, std::move(responder));
+    } else {
+      Console(uid, req, std::move(responder));
+    }
   }
 
   std::string url_;
@@ -140,6 +151,55 @@ class AgentEndpoint::Impl final : public http::Handler {
   std::unique_ptr<http::HttpServer> server_;
 
  private:
+  // GET .../exec?command=..&container=&stdin=&tty= as a WebSocket speaking the
+  // remotecommand protocol; errors before the process runs are a Status.
+  void Exec(const std::string& uid, const http::Request& req,
+            std::unique_ptr<http::Responder> responder) {
+    if (!http::IsWebSocketUpgrade(req)) {
+      responder->Respond(StatusBody(BadRequest("exec needs a WebSocket upgrade")));
+      return;
+    }
+    const std::string proto = http::remotecommand::PickSubprotocol(http::OfferedSubprotocols(req));
+    if (proto.empty()) {
+      responder->Respond(StatusBody(
+          BadRequest("exec speaks v5.channel.k8s.io or v4.channel.k8s.io; neither was offered")));
+      return;
+    }
+    drivers::ExecOptions o;
+    o.container = std::string(req.query.Get("container").value_or(""));
+    for (auto c : req.query.GetAll("command")) o.command.emplace_back(c);
+    o.stdin = req.query.GetBool("stdin");
+    o.tty = req.query.GetBool("tty");
+    if (o.command.empty()) {
+      responder->Respond(StatusBody(BadRequest("exec needs a command")));
+      return;
+    }
+    auto session = agent_->Exec(uid, o);
+    if (!session.ok()) {
+      responder->Respond(StatusBody(session.error()));
+      return;
+    }
+    auto ws = responder->AcceptWebSocket(proto);
+    std::thread([s = std::move(*session), ws]() mutable { RelayExec(std::move(s), ws); }).detach();
+  }
+
+  // GET .../console as a WebSocket of raw binary messages both ways.
+  void Console(const std::string& uid, const http::Request& req,
+               std::unique_ptr<http::Responder> responder) {
+    if (!http::IsWebSocketUpgrade(req)) {
+      responder->Respond(StatusBody(BadRequest("console needs a WebSocket upgrade")));
+      return;
+    }
+    auto fd = agent_->OpenConsole(uid);
+    if (!fd.ok()) {
+      responder->Respond(StatusBody(fd.error()));
+      return;
+    }
+    auto offered = http::OfferedSubprotocols(req);
+    auto ws = responder->AcceptWebSocket(offered.empty() ? "" : offered.front());
+    std::thread([fd = *fd, ws] { RelayConsole(fd, ws); }).detach();
+  }
+
   void Logs(const std::string& uid, const http::Request& req,
             std::unique_ptr<http::Responder> responder) {
     drivers::LogOptions o;

@@ -1,10 +1,13 @@
 // AgentEndpoint: the agent's own HTTPS endpoint, through which the API server
-// reaches a host's workloads (logs today; exec, consoles and port-forwards
-// later), as the kubelet's port serves the kube-apiserver.
+// reaches a host's workloads (logs, exec and consoles; port-forwards later),
+// as the kubelet's port serves the kube-apiserver.
 //
 //   lintel server ──TLS, client cert CN lintel:apiserver (cluster CA)──▶ AgentEndpoint
 //     GET /v1/workloads/UID/logs?container=&previous=&follow=&tailLines=&timestamps=
 //         ──▶ Agent::Logs ──▶ the host's driver
+//     GET /v1/workloads/UID/exec?command=..&container=&stdin=&tty=   (WebSocket,
+//         v5/v4.channel.k8s.io) ──▶ Agent::Exec ──▶ the driver; relayed by exec_relay.h
+//     GET /v1/workloads/UID/console   (WebSocket, raw bytes) ──▶ Agent::OpenConsole
 //
 // Trust, both ways, without a new secret: the endpoint accepts only client
 // certificates that chain to the cluster CA (from the agent's kubeconfig) and
@@ -13,7 +16,8 @@
 // for the server to pin.
 //
 // Threading: requests run on the endpoint's worker threads; a follow holds
-// one until the container ends or the server hangs up.
+// one until the container ends or the server hangs up. An exec or console
+// session runs on a thread of its own once upgraded.
 #pragma once
 
 #include <memory>

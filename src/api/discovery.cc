@@ -62,6 +62,27 @@ Json ApiGroupList(const Registry& registry) {
   return {{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}};
 }
 
+namespace {
+
+// Subresources served by relaying to a host's agent, or acting on a VM:
+// {name, verbs}. Not part of KindInfo: they exist for two kinds only.
+std::vector<std::pair<std::string, Json>> ActionSubresources(const KindInfo& k) {
+  if (k.group == "lintel.dev" && k.plural == "pods") {
+    return {{"log", Json::array({"get"})}, {"exec", Json::array({"create", "get"})}};
+  }
+  if (k.kind == "VirtualMachine") {
+    std::vector<std::pair<std::string, Json>> out = {{"log", Json::array({"get"})},
+                                                     {"console", Json::array({"get"})}};
+    for (const char* action : {"start", "stop", "restart", "pause", "unpause"}) {
+      out.push_back({action, Json::array({"update"})});
+    }
+    return out;
+  }
+  return {};
+}
+
+}  // namespace
+
 Json ApiResourceList(const Registry& registry, const std::string& group,
                      const std::string& version) {
   Json resources = Json::array();
@@ -90,6 +111,13 @@ Json ApiResourceList(const Registry& registry, const std::string& group,
                            {"version", "v1"},
                            {"kind", "Scale"},
                            {"verbs", SubresourceVerbs()}});
+    }
+    for (const auto& [sub, verbs] : ActionSubresources(k)) {
+      resources.push_back({{"name", k.plural + "/" + sub},
+                           {"singularName", ""},
+                           {"namespaced", k.namespaced},
+                           {"kind", k.kind},
+                           {"verbs", verbs}});
     }
   }
   if (resources.empty()) return nullptr;
@@ -128,6 +156,9 @@ Json AggregatedDiscovery(const Registry& registry, bool core,
               {{"subresource", "scale"},
                {"responseKind", {{"group", "autoscaling"}, {"version", "v1"}, {"kind", "Scale"}}},
                {"verbs", SubresourceVerbs()}});
+        }
+        for (const auto& [sub, verbs] : ActionSubresources(k)) {
+          subs.push_back({{"subresource", sub}, {"responseKind", kind_ref}, {"verbs", verbs}});
         }
         if (!subs.empty()) r["subresources"] = std::move(subs);
         resources.push_back(std::move(r));

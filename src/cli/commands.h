@@ -51,6 +51,9 @@ void AddWaitCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // lintel rollout status|restart|pause|resume deployment/NAME.
 void AddRolloutCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 void AddLogsCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+// lintel exec [-i] [-t] [-c C] POD -- COMMAND...; lintel console vm/NAME.
+void AddExecCommand(CLI::App& app, GlobalOptions& g, Runner* run);
+void AddConsoleCommand(CLI::App& app, GlobalOptions& g, Runner* run);
 // lintel start|stop|restart|pause|unpause vm/NAME.
 void AddPowerCommands(CLI::App& app, GlobalOptions& g, Runner* run);
 

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   lintel::cli::AddVersionCommand(app, g, &run);
   lintel::cli::AddImageCommand(app, g, &run);
   lintel::cli::AddClientCommands(app, g, &run);
+  lintel::cli::AddExecCommand(app, g, &run);
+  lintel::cli::AddConsoleCommand(app, g, &run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

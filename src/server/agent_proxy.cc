@@ -8,6 +8,8 @@
 
 #include "api/kind.h"
 #include "client/http_client.h"
+#include "server/http/remote_command.h"
+#include "server/http/websocket.h"
 #include "server/status_json.h"
 
 namespace lintel::server {
@@ -142,6 +144,121 @@ std::optional<http::Response> AgentProxy::ServeLog(const http::Request& req, con
     l.unlock();
     upstream.reset();  // cancels and joins the reader
     downstream->Close();
+  }).detach();
+  return std::nullopt;
+}
+
+std::optional<http::Response> AgentProxy::ServeExec(const http::Request& req, const Route& route,
+                                                    http::Responder* responder) {
+  const ErrorDetails details{route.name, route.kind->group, route.kind->plural};
+  if (!http::IsWebSocketUpgrade(req)) {
+    return StatusResponse(BadRequest("exec needs a WebSocket upgrade (v5.channel.k8s.io or "
+                                     "v4.channel.k8s.io); SPDY is not supported"),
+                          details);
+  }
+  std::string proto = http::remotecommand::PickSubprotocol(http::OfferedSubprotocols(req));
+  if (proto.empty()) {
+    return StatusResponse(
+        BadRequest("exec speaks v5.channel.k8s.io or v4.channel.k8s.io; neither was offered"),
+        details);
+  }
+  if (req.query.GetAll("command").empty()) {
+    return StatusResponse(BadRequest("exec needs a command (query parameter command)"), details);
+  }
+  return ServeWebSocket(req, route, responder, "exec", proto);
+}
+
+std::optional<http::Response> AgentProxy::ServeConsole(const http::Request& req, const Route& route,
+                                                       http::Responder* responder) {
+  const ErrorDetails details{route.name, route.kind->group, route.kind->plural};
+  if (!http::IsWebSocketUpgrade(req)) {
+    return StatusResponse(BadRequest("the console is a WebSocket: send an upgrade request"),
+                          details);
+  }
+  auto offered = http::OfferedSubprotocols(req);
+  return ServeWebSocket(req, route, responder, "console", offered.empty() ? "" : offered.front());
+}
+
+std::optional<http::Response> AgentProxy::ServeWebSocket(const http::Request& req,
+                                                         const Route& route,
+                                                         http::Responder* responder,
+                                                         const std::string& what,
+                                                         const std::string& subprotocol) {
+  const ErrorDetails details{route.name, route.kind->group, route.kind->plural};
+  const std::string object = route.kind->singular + " " + route.name;
+  auto text = resources_->Get(*route.kind, route.ns, route.name);
+  if (!text.ok()) return StatusResponse(text.error(), details);
+  auto obj = ParseJson(*text);
+  if (!obj.ok()) return StatusResponse(obj.error());
+  const Json& uid = api::At(*obj, "/metadata/uid");
+  const Json& host_name = api::At(*obj, "/status/host");
+  if (!uid.is_string() || !host_name.is_string() ||
+      host_name.get_ref<const std::string&>().empty()) {
+    return StatusResponse(BadRequest(object + " is not on a host yet: no " + what), details);
+  }
+  const std::string host = host_name.get<std::string>();
+  const api::KindInfo* host_kind =
+      resources_->registry().ByResource("lintel.dev", "v1alpha1", "hosts");
+  auto host_text = host_kind ? resources_->Get(*host_kind, "", host)
+                             : Result<std::string>(Internal("no Host kind"));
+  if (!host_text.ok()) {
+    return StatusResponse(
+        Unavailable("host " + host + " of " + object + ": " + host_text.error().message()));
+  }
+  auto host_obj = ParseJson(*host_text);
+  if (!host_obj.ok()) return StatusResponse(host_obj.error());
+  const Json& url = api::At(*host_obj, "/status/agentEndpoint/url");
+  const Json& ca = api::At(*host_obj, "/status/agentEndpoint/caBundle");
+  if (!url.is_string() || !ca.is_string()) {
+    return StatusResponse(Unavailable("host " + host + " publishes no agent endpoint, so " + what +
+                                      " cannot reach it through the API"));
+  }
+  if (streams_->fetch_add(1) >= max_streams_) {
+    streams_->fetch_sub(1);
+    return StatusResponse(Status(Code::kTooManyRequests, "too many streams; try again"));
+  }
+  struct Slot {
+    std::shared_ptr<std::atomic<int>> n;
+    ~Slot() { n->fetch_sub(1); }
+  };
+  auto slot = std::make_shared<Slot>(Slot{streams_});
+
+  client::HttpClientOptions o;
+  o.base_url = url.get<std::string>();
+  o.ca_pem = ca.get<std::string>();
+  o.client_cert_pem = credentials_.cert_pem;
+  o.client_key_pem = credentials_.key_pem;
+  o.user_agent = "lintel-apiserver";
+  o.request_timeout = std::chrono::seconds(30);  // until the agent's 101
+  const size_t q = req.target.find('?');
+  const std::string target = "/v1/workloads/" + uid.get<std::string>() + "/" + what +
+                             (q == std::string::npos ? "" : req.target.substr(q));
+  std::vector<std::string> offer;
+  if (!subprotocol.empty()) offer.push_back(subprotocol);
+  auto dial = http::DialWebSocket(o, target, offer);
+  if (!dial.ok()) {
+    return StatusResponse(Unavailable("host " + host + "'s agent at " + url.get<std::string>() +
+                                      ": " + dial.error().message()));
+  }
+  if (!dial->socket) return PlainStatus(dial->status, std::move(dial->body));
+  std::shared_ptr<http::WebSocket> up = std::move(dial->socket);
+  std::shared_ptr<http::WebSocket> down = responder->AcceptWebSocket(subprotocol);
+  if (!down) {
+    return StatusResponse(Internal("this transport cannot upgrade to a WebSocket"));
+  }
+  // Two relays; whichever side ends first closes the other. The upstream
+  // socket (and its thread) goes with the last of them.
+  std::thread([up, down, slot] {
+    while (auto m = down->Read()) {
+      if (!up->Write(std::move(*m))) break;
+    }
+    up->Close();
+  }).detach();
+  std::thread([up, down, slot] {
+    while (auto m = up->Read()) {
+      if (!down->Write(std::move(*m))) break;
+    }
+    down->Close();
   }).detach();
   return std::nullopt;
 }

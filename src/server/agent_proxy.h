@@ -1,6 +1,7 @@
-// AgentProxy: requests the API serves by asking a host's agent, today
+// AgentProxy: requests the API serves by asking a host's agent:
 // GET pods/NAME/log (kubectl's PodLogOptions: container, follow, previous,
-// tailLines, timestamps).
+// tailLines, timestamps), pods/NAME/exec and virtualmachines/NAME/console
+// (WebSockets, relayed message by message to the agent's own WebSocket).
 //
 //   client ── GET .../pods/NAME/log ──▶ AgentProxy: the Pod (uid, status.host)
 //      ▲                                  the Host (status.agentEndpoint: url, caBundle)
@@ -14,7 +15,12 @@
 // Threading: ServeLog runs on a server worker thread until the agent answers
 // the head; the body is relayed by the HTTP client's stream thread, and a
 // small watcher thread per stream ends it when either side goes away. At
-// most `max_streams` at once (TooManyRequests beyond).
+// most `max_streams` at once (TooManyRequests beyond). ServeExec and
+// ServeConsole dial the agent on the worker thread, then relay on two
+// threads of their own per session (they share the `max_streams` limit).
+//
+//   client ══ WebSocket (v5/v4.channel.k8s.io, or raw bytes for a console) ══▶ AgentProxy
+//          ══ WebSocket, same subprotocol, TLS as above ══▶ agent /v1/workloads/UID/{exec,console}
 #pragma once
 
 #include <atomic>
@@ -41,8 +47,21 @@ class AgentProxy {
   // `responder` and returns nullopt.
   std::optional<http::Response> ServeLog(const http::Request& req, const Route& route,
                                          http::Responder* responder);
+  // A WebSocket upgrade of pods/NAME/exec (query: command, container, stdin,
+  // stdout, stderr, tty) or virtualmachines/NAME/console. Errors before the
+  // upgrade are answered as a Status: NotFound (no such object), BadRequest
+  // (not bound to a host, not an upgrade, no known subprotocol), Unavailable
+  // (no agent endpoint or unreachable), or the agent's own refusal.
+  std::optional<http::Response> ServeExec(const http::Request& req, const Route& route,
+                                          http::Responder* responder);
+  std::optional<http::Response> ServeConsole(const http::Request& req, const Route& route,
+                                             http::Responder* responder);
 
  private:
+  std::optional<http::Response> ServeWebSocket(const http::Request& req, const Route& route,
+                                               http::Responder* responder, const std::string& what,
+                                               const std::string& subprotocol);
+
   Resources* resources_;
   const AgentClientCredentials credentials_;
   const int max_streams_;

@@ -42,7 +42,8 @@ class ApiHandler final : public http::Handler {
 
   void Handle(http::Request&& request, std::unique_ptr<http::Responder> responder) override;
   void SetReady(bool ready) { ready_ = ready; }
-  // Serves pods/NAME/log through the agents; null (no TLS): 503. Before serving.
+  // Serves pods/NAME/{log,exec} and virtualmachines/NAME/console through the
+  // agents; null (no TLS): 503. Before serving.
   void SetAgentProxy(AgentProxy* proxy) { agent_proxy_ = proxy; }
 
  private:

@@ -251,6 +251,19 @@ std::optional<http::Response> ApiHandler::ServeResource(const http::Request& req
     return agent_proxy_->ServeLog(req, route, responder);
   }
 
+  // exec (Pods) and the console (VMs): WebSockets relayed to the agent.
+  if (route.subresource == "exec" || route.subresource == "console") {
+    *verb = "CONNECT";
+    if (m != "GET" && m != "POST") {
+      return fail(Status(Code::kMethodNotAllowed, route.subresource + " is a WebSocket (GET)"));
+    }
+    if (!agent_proxy_) {
+      return fail(Unavailable("this server reaches no agents (it serves without TLS)"));
+    }
+    return route.subresource == "exec" ? agent_proxy_->ServeExec(req, route, responder)
+                                       : agent_proxy_->ServeConsole(req, route, responder);
+  }
+
   // VirtualMachine power actions.
   if (IsVmAction(route.subresource)) {
     *verb = "PUT";

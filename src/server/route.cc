@@ -38,11 +38,14 @@ Result<Route> ParseRoute(const api::Registry& registry, const std::vector<std::s
     if (k->namespaced && !r.name.empty()) return NoSuchResource();  // needs namespaces/NS/
   }
   if (!r.subresource.empty()) {
-    bool ok = (r.subresource == "status" && r.kind->has_status) ||
-              (r.subresource == "scale" && r.kind->scale.has_value()) ||
-              (r.subresource == "log" && r.kind->group == "lintel.dev" &&
-               (r.kind->plural == "pods" || r.kind->plural == "virtualmachines")) ||
-              (IsVmAction(r.subresource) && r.kind->kind == "VirtualMachine");
+    bool ok =
+        (r.subresource == "status" && r.kind->has_status) ||
+        (r.subresource == "scale" && r.kind->scale.has_value()) ||
+        (r.subresource == "log" && r.kind->group == "lintel.dev" &&
+         (r.kind->plural == "pods" || r.kind->plural == "virtualmachines")) ||
+        (r.subresource == "exec" && r.kind->group == "lintel.dev" && r.kind->plural == "pods") ||
+        (r.subresource == "console" && r.kind->kind == "VirtualMachine") ||
+        (IsVmAction(r.subresource) && r.kind->kind == "VirtualMachine");
     if (!ok) return NoSuchResource();
   }
   if (r.name.empty() && !r.subresource.empty()) return NoSuchResource();

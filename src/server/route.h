@@ -20,7 +20,7 @@ struct Route {
   const api::KindInfo* kind = nullptr;
   std::string ns;           // "" for cluster-scoped kinds and all-namespace collections
   std::string name;         // "" for a collection
-  std::string subresource;  // "", "status", "scale", "log" (pods)
+  std::string subresource;  // "", "status", "scale", "log" and "exec" (pods), "console" (VMs)
 };
 
 // `seg` is the path split on '/' ("apis", "lintel.dev", "v1alpha1", ...).

@@ -1,9 +1,15 @@
 #include "drivers/fake/fake_driver.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
+#include <thread>
 #include <utility>
 
 namespace lintel::drivers::fake {
@@ -230,6 +236,8 @@ Capabilities FakeDriver::capabilities() const {
   c.sandbox = options_.sandbox;
   c.accelerator = options_.accelerator;
   c.outlives_agent = false;
+  c.exec = true;
+  c.console = c.vms;
   return c;
 }
 
@@ -417,6 +425,161 @@ std::optional<std::chrono::milliseconds> FakeDriver::StopGrace(const std::string
     if (it->first == uid) return it->second;
   }
   return std::nullopt;
+}
+
+// ---- Exec and console --------------------------------------------------------
+
+namespace {
+
+// One end each for the caller and the fake process; -1s on failure.
+std::pair<int, int> SocketPair() {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) return {-1, -1};
+  return {sv[0], sv[1]};
+}
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+// The fake process: runs `command` on its ends of the descriptors.
+struct FakeProcess {
+  std::mutex mu;
+  int in = -1, out = -1, err = -1;  // the process's ends; `out` is the terminal with a tty
+  bool reaped = false;
+  std::thread thread;
+  int code = 0;
+
+  void Run(const std::vector<std::string>& command) {
+    const std::string& verb = command.front();
+    if (verb == "echo") {
+      std::string line;
+      for (size_t i = 1; i < command.size(); ++i) line += (i > 1 ? " " : "") + command[i];
+      WriteAll(out, line + "\n");
+    } else if (verb == "cat") {
+      char buf[4096];
+      for (;;) {
+        ssize_t n = in >= 0 ? ::read(in, buf, sizeof(buf)) : 0;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        std::string_view data(buf, static_cast<size_t>(n));
+        if (in == out && data.find('\x04') != std::string_view::npos) {
+          WriteAll(out, data.substr(0, data.find('\x04')));
+          break;  // a terminal's end of input
+        }
+        WriteAll(out, data);
+      }
+    } else if (verb == "exit") {
+      code = command.size() > 1 ? std::atoi(command[1].c_str()) : 0;
+    } else {
+      WriteAll(err >= 0 ? err : out, "fake: " + verb + ": command not found\n");
+      code = 127;
+    }
+    ::shutdown(out, SHUT_WR);
+    if (err >= 0) ::shutdown(err, SHUT_WR);
+  }
+
+  int Wait() {
+    std::lock_guard<std::mutex> l(mu);
+    if (!reaped) {
+      thread.join();
+      ::close(out);
+      if (err >= 0) ::close(err);
+      if (in >= 0 && in != out) ::close(in);
+      in = out = err = -1;
+      reaped = true;
+    }
+    return code;
+  }
+
+  void Kill() {
+    std::unique_lock<std::mutex> l(mu, std::try_to_lock);
+    // Wait holds the lock only once the process is done; then there is
+    // nothing to kill.
+    if (!l.owns_lock() || reaped) return;
+    if (in >= 0) ::shutdown(in, SHUT_RDWR);
+    code = 137;
+  }
+};
+
+}  // namespace
+
+Result<ExecSession> FakeDriver::Exec(const std::string& uid, const ExecOptions& options) {
+  {
+    std::lock_guard<std::mutex> l(state_->mu);
+    auto it = state_->entries.find(uid);
+    if (it == state_->entries.end()) return NotFound("workload " + uid + " is not here");
+    const Entry& e = it->second;
+    if (e.spec.kind != WorkloadKind::kPod) return BadRequest("exec runs in Pods only");
+    if (e.status.state != RunState::kRunning) {
+      return BadRequest("pod " + e.spec.name + " is not running");
+    }
+    if (!options.container.empty()) {
+      bool found = false;
+      const Json& cs = e.spec.spec.contains("containers") ? e.spec.spec["containers"] : Json();
+      for (const auto& c : cs.is_array() ? cs : Json::array()) {
+        found |= c.is_object() && c.value("name", "") == options.container;
+      }
+      if (!found) {
+        return NotFound("container " + options.container + " is not in pod " + e.spec.name);
+      }
+    }
+  }
+  if (options.command.empty()) return BadRequest("exec needs a command");
+  auto proc = std::make_shared<FakeProcess>();
+  ExecSession s;
+  if (options.tty) {
+    auto [mine, theirs] = SocketPair();
+    if (mine < 0) return Internal("fake exec: socketpair failed");
+    s.terminal = mine;
+    proc->in = proc->out = theirs;
+  } else {
+    auto [out_mine, out_theirs] = SocketPair();
+    auto [err_mine, err_theirs] = SocketPair();
+    s.stdout_fd = out_mine;
+    s.stderr_fd = err_mine;
+    proc->out = out_theirs;
+    proc->err = err_theirs;
+    if (options.stdin) {
+      auto [in_mine, in_theirs] = SocketPair();
+      s.stdin_fd = in_mine;
+      proc->in = in_theirs;
+    }
+  }
+  proc->thread = std::thread([proc, command = options.command] { proc->Run(command); });
+  s.wait = [proc]() -> Result<int> { return proc->Wait(); };
+  s.resize = [](uint16_t, uint16_t) {};
+  s.kill = [proc] { proc->Kill(); };
+  return s;
+}
+
+Result<int> FakeDriver::OpenConsole(const std::string& uid) {
+  {
+    std::lock_guard<std::mutex> l(state_->mu);
+    auto it = state_->entries.find(uid);
+    if (it == state_->entries.end()) return NotFound("workload " + uid + " is not here");
+    if (it->second.spec.kind != WorkloadKind::kVirtualMachine) {
+      return BadRequest("a console is for VMs only");
+    }
+  }
+  auto [mine, theirs] = SocketPair();
+  if (mine < 0) return Internal("fake console: socketpair failed");
+  std::thread([fd = theirs] {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      WriteAll(fd, std::string_view(buf, static_cast<size_t>(n)));
+    }
+    ::close(fd);
+  }).detach();
+  return mine;
 }
 
 }  // namespace lintel::drivers::fake

@@ -12,6 +12,11 @@
 //   fake.lintel.dev/exit-after   "5s": Running -> Exited after this long
 //   fake.lintel.dev/exit-code    the exit code then (default 0)
 //
+// Exec (Pods) runs no host command: ["echo", ARGS...] prints ARGS, ["cat"]
+// copies stdin to stdout until EOF, ["exit", "N"] exits N, anything else
+// prints an error and exits 127. OpenConsole (VMs) is an echo of what is
+// written to it.
+//
 // Threading: thread-safe. Timed transitions run on a Timers thread, which
 // many drivers may share (one per process for thousands of hollow hosts);
 // the Listener is called there.
@@ -101,6 +106,8 @@ class FakeDriver final : public Driver {
   // VMs only, while Running: WorkloadStatus::paused.
   Status Pause(const std::string& uid) override;
   Status Resume(const std::string& uid) override;
+  Result<ExecSession> Exec(const std::string& uid, const ExecOptions& options) override;
+  Result<int> OpenConsole(const std::string& uid) override;
 
   // For tests and the hollow-host report.
   FakeStats stats() const;

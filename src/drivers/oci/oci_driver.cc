@@ -95,6 +95,7 @@ Capabilities OciDriver::capabilities() const {
   c.pods = true;
   c.outlives_agent = true;
   c.logs = true;
+  c.exec = true;
   c.oci_runtime = runtime_->Describe();
   return c;
 }

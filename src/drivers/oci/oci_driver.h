@@ -64,6 +64,8 @@ class OciDriver final : public Driver {
   Status Destroy(const std::string& uid) override;
   Result<WorkloadStatus> StatusOf(const std::string& uid) const override;
   Status Logs(const std::string& uid, const LogOptions& options, const LogSink& sink) override;
+  // exec.cc: `runtime exec` in the foreground (pipes, or a pty with a tty).
+  Result<ExecSession> Exec(const std::string& uid, const ExecOptions& options) override;
 
   const OciRuntime& runtime() const { return *runtime_; }
   // The Pod's directory (DATA/oci/pods/<uid>).

@@ -125,3 +125,34 @@ bool Query::GetBool(std::string_view key) const {
 }
 
 }  // namespace lintel::http
+
+namespace lintel::http {
+
+bool IsWebSocketUpgrade(const Request& req) {
+  if (req.method != "GET") return false;
+  auto upgrade = req.headers.Get("upgrade");
+  if (!upgrade || !EqualsIgnoreCase(*upgrade, "websocket")) return false;
+  auto connection = Lower(req.headers.Get("connection").value_or(""));
+  return connection.find("upgrade") != std::string::npos &&
+         req.headers.Get("sec-websocket-key").has_value();
+}
+
+std::vector<std::string> OfferedSubprotocols(const Request& req) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : req.headers.all()) {
+    if (name != "sec-websocket-protocol") continue;
+    size_t pos = 0;
+    while (pos <= value.size()) {
+      size_t comma = value.find(',', pos);
+      if (comma == std::string::npos) comma = value.size();
+      std::string item = value.substr(pos, comma - pos);
+      const size_t b = item.find_first_not_of(" \t");
+      const size_t e = item.find_last_not_of(" \t");
+      if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+      pos = comma + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace lintel::http

@@ -92,6 +92,25 @@ class Stream {
   virtual void OnClose(std::function<void()> fn) = 0;
 };
 
+// A WebSocket connection (RFC 6455) after the upgrade, message by message.
+// Thread-safe: one thread may block in Read while others Write and Close.
+// Messages are kept whole; both binary and text frames are read, binary ones
+// are written.
+class WebSocket {
+ public:
+  virtual ~WebSocket() = default;
+  // Blocks until the next message; nullopt once the peer closed, the
+  // connection broke or the close handshake ended.
+  virtual std::optional<std::string> Read() = 0;
+  // Queues one binary message; sent in order. False if the connection is gone
+  // or Close was called.
+  virtual bool Write(std::string message) = 0;
+  // Sends a close frame after the queued messages. Idempotent.
+  virtual void Close() = 0;
+  // The subprotocol agreed in the handshake ("" for none).
+  virtual std::string subprotocol() const = 0;
+};
+
 // Answers one request. Exactly one of Respond or StartStream must be called,
 // once, from any thread, at any time (the connection waits).
 class Responder {
@@ -101,7 +120,17 @@ class Responder {
   // Sends the status line and headers with chunked encoding and returns the
   // stream for the body.
   virtual std::shared_ptr<Stream> StartStream(int status, Headers&& headers) = 0;
+  // Answers a WebSocket upgrade request (see IsWebSocketUpgrade) with 101,
+  // agreeing on `subprotocol` ("" for none), and returns the connection at
+  // once; its handshake completes on a transport thread (Read returns nullopt
+  // if it fails). Null if this responder cannot upgrade. Counts as the answer.
+  virtual std::shared_ptr<WebSocket> AcceptWebSocket(std::string subprotocol) { return nullptr; }
 };
+
+// True if `req` asks to become a WebSocket (GET, Upgrade: websocket).
+bool IsWebSocketUpgrade(const Request& req);
+// The subprotocols a WebSocket upgrade offers (Sec-WebSocket-Protocol), in order.
+std::vector<std::string> OfferedSubprotocols(const Request& req);
 
 class Handler {
  public:

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/http/stream_impl.h"
+#include "server/http/websocket_conn.h"
 #include "server/http/wire.h"
 
 namespace lintel::http {
@@ -34,6 +35,17 @@ std::shared_ptr<Stream> ResponseState::SendStream(int status, Headers&& headers)
   return stream;
 }
 
+std::shared_ptr<WebSocket> ResponseState::SendUpgrade(std::string subprotocol) {
+  auto core = std::make_shared<WsCore>(subprotocol);
+  uint64_t seq = seq_;
+  bool posted =
+      gate_->Post(session_, [seq, p = std::move(subprotocol), core](SessionBase& s) mutable {
+        s.DoUpgrade(seq, std::move(p), core);
+      });
+  if (!posted) core->Ended();
+  return core;
+}
+
 void ResponseState::SendInternalError(std::string_view message) {
   if (Claim()) {
     Send(StatusResponse(500, "InternalError", message));
@@ -56,6 +68,16 @@ std::shared_ptr<Stream> ResponderImpl::StartStream(int status, Headers&& headers
     return stream;
   }
   return state_->SendStream(status, std::move(headers));
+}
+
+std::shared_ptr<WebSocket> ResponderImpl::AcceptWebSocket(std::string subprotocol) {
+  if (!state_->Claim()) {
+    spdlog::error("http: AcceptWebSocket called on a request that was already answered");
+    auto core = std::make_shared<WsCore>();
+    core->Ended();
+    return core;
+  }
+  return state_->SendUpgrade(std::move(subprotocol));
 }
 
 }  // namespace lintel::http

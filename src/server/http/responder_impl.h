@@ -28,6 +28,7 @@ class ResponseState {
   bool Claim() { return !claimed_.exchange(true); }
   void Send(Response&& response);
   std::shared_ptr<Stream> SendStream(int status, Headers&& headers);
+  std::shared_ptr<WebSocket> SendUpgrade(std::string subprotocol);
   // Claims and answers 500 InternalError; no-op if already answered.
   void SendInternalError(std::string_view message);
 
@@ -43,6 +44,7 @@ class ResponderImpl final : public Responder {
   explicit ResponderImpl(std::shared_ptr<ResponseState> state) : state_(std::move(state)) {}
   void Respond(Response&& response) override;
   std::shared_ptr<Stream> StartStream(int status, Headers&& headers) override;
+  std::shared_ptr<WebSocket> AcceptWebSocket(std::string subprotocol) override;
 
  private:
   const std::shared_ptr<ResponseState> state_;

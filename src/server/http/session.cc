@@ -18,6 +18,10 @@
 //   │       │           kAwaitNext (that read still   │
 //   │       │                │  pending) ─────────────┘
 //   └───────┴────────────────┘
+//
+// From kHandling, AcceptWebSocket (DoUpgrade) hands the socket to a WsDriver
+// (websocket_conn.h), which answers 101; the session is then kClosed without
+// touching the socket again.
 #include "server/http/session.h"
 
 #include <openssl/ssl.h>
@@ -36,6 +40,7 @@
 
 #include "server/http/stream_impl.h"
 #include "server/http/url.h"
+#include "server/http/websocket_conn.h"
 #include "server/http/wire.h"
 
 namespace lintel::http {
@@ -174,6 +179,25 @@ class Session final : public SessionBase {
     pending_head_ = FormatHead(status, headers, {version_, keep_alive_, chunked_, std::nullopt});
     StartStreamRead();
     FlushStream();
+  }
+
+  void DoUpgrade(uint64_t seq, std::string subprotocol, std::shared_ptr<WsCore> core) override {
+    if (state_ != State::kHandling || seq != seq_ || !upgrade_request_) {
+      core->Ended();
+      if (state_ == State::kHandling && seq == seq_) {
+        SendError(400, "BadRequest", "not a WebSocket upgrade request");
+      }
+      return;
+    }
+    // The socket moves to the WebSocket driver; this session ends without
+    // touching it again.
+    auto self = Self();
+    state_ = State::kClosed;
+    timer_.cancel();
+    auto driver = std::make_shared<WsDriver<AsyncStream>>(core, std::move(stream_));
+    driver->Accept(std::move(*upgrade_request_), subprotocol);
+    upgrade_request_.reset();
+    host_->Unregister(this);
   }
 
   void FlushStream() override {
@@ -383,6 +407,12 @@ class Session final : public SessionBase {
       req.headers.Add(std::string_view(name.data(), name.size()),
                       std::string_view(value.data(), value.size()));
     }
+    if (beast::websocket::is_upgrade(msg)) {
+      upgrade_request_.emplace();
+      upgrade_request_->base() = msg.base();
+    } else {
+      upgrade_request_.reset();
+    }
     req.body = std::move(msg.body());
     req.remote_address = remote_;
     req.tls = kTls;
@@ -566,6 +596,8 @@ class Session final : public SessionBase {
   bool chunked_ = true;
   bool stream_writing_ = false;
   std::unique_ptr<std::array<char, 16384>> drain_;
+  // The current request's head, kept while it may become a WebSocket.
+  std::optional<bhttp::request<bhttp::empty_body>> upgrade_request_;
 };
 
 }  // namespace

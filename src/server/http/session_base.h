@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,7 @@
 namespace lintel::http {
 
 class StreamImpl;
+class WsCore;
 
 // One connection. All virtual methods except strand() run on the strand.
 class SessionBase : public std::enable_shared_from_this<SessionBase> {
@@ -39,6 +41,9 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   virtual void DoRespond(uint64_t seq, Response&& response) = 0;
   virtual void DoStartStream(uint64_t seq, int status, Headers&& headers,
                              std::shared_ptr<StreamImpl> stream) = 0;
+  // Hands the connection to a WebSocket (101 with `subprotocol`); the session
+  // ends, the socket lives on in `core`'s driver. Ends `core` if it cannot.
+  virtual void DoUpgrade(uint64_t seq, std::string subprotocol, std::shared_ptr<WsCore> core) = 0;
   // Writes whatever the current stream has queued.
   virtual void FlushStream() = 0;
   // Closes the connection now (server Stop).
