@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# End-to-end: `lintel up` (server + this machine's agent on the OCI driver) as
-# a user drives it: import the busybox test image, run a Pod, read its logs
-# (whole, tail, follow) through the server and the agent, kill -9 `lintel up`
-# and start it again (the container is re-adopted, not restarted), a Pod whose
-# image does not exist, and deletion leaving no container or mount behind.
+# End-to-end: `lintel up` (server + this machine's agent on the OCI and QEMU
+# drivers) as a user drives it: import the busybox and tiny test images, run
+# Pods and a VM, read their logs (whole, tail, follow) through the server and
+# the agent, stop and start the VM, kill -9 `lintel up` and start it again (the
+# container and the VM are re-adopted, not restarted), a Pod whose image does
+# not exist, and deletion leaving no container, QEMU or mount behind.
 # Usage: up_e2e.sh LINTEL_BINARY SOURCE_DIR. Root only: exits 77 (skipped)
 # otherwise, or fails if LINTEL_REQUIRE_ROOT_TESTS=1.
 set -uo pipefail
@@ -36,6 +37,7 @@ cleanup() {
     done
   done
   pkill -9 -f 'hello-from-po[d]'
+  for pid in $(pgrep -f "[q]emu-system.*$WORK"); do kill -9 "$pid"; done
   grep " $WORK" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
   rm -rf "$WORK"
 }
@@ -67,6 +69,8 @@ export KUBECONFIG=$DATA/kubeconfig
 expect_out "image import" "imported docker.io/library/busybox:latest" \
   "$LINTEL" image --data-dir "$DATA" import "$WORK/images/busybox" --name busybox
 expect_out "image ls" "busybox +latest" "$LINTEL" image --data-dir "$DATA" ls
+expect_out "vm image import" "imported vm tiny" \
+  "$LINTEL" image --data-dir "$DATA" import "$WORK/images/tiny" --name tiny
 expect_out "host registered" "e2e-host +Ready" "$LINTEL" get hosts
 
 cat >"$WORK/pod.yaml" <<'YAML'
@@ -94,6 +98,14 @@ metadata: {name: noimage}
 spec:
   containers:
   - {name: main, image: "no-such-image:1", command: [sh]}
+---
+apiVersion: lintel.dev/v1alpha1
+kind: VirtualMachine
+metadata: {name: vm1}
+spec:
+  image: tiny
+  memory: 128Mi
+  cloudInit: {userData: "#!/bin/sh\necho hello-from-vm on $(hostname)\n"}
 YAML
 "$LINTEL" apply -f "$WORK/pod.yaml" >/dev/null || fail "apply"
 eventually 60 phase_is ticker Running || fail "ticker never Running: $(field ticker .status)"
@@ -117,7 +129,26 @@ eventually 10 sh -c "\"$LINTEL\" describe pod ticker | grep -qE 'Normal +Started
 eventually 10 sh -c "\"$LINTEL\" describe pod noimage | grep -q 'Failed to pull image'" ||
   fail "noimage: no Failed event: $("$LINTEL" describe pod noimage | tail -5)"
 
-# kill -9 of lintel up: the container keeps running and is re-adopted.
+# The VM: Running under the host's accelerator, its user data run, its console
+# log through the API; stopped (ACPI) and started again on the same disk.
+vmfield() { "$LINTEL" get vm vm1 -o json | jq -r "$1"; }
+eventually 60 sh -c "[ \"\$(\"$LINTEL\" get vm vm1 -o json | jq -r .status.phase)\" = Running ]" ||
+  fail "vm1 never Running: $(vmfield .status)"
+[ "$(vmfield .status.accelerator)" = "$("$LINTEL" get host e2e-host -o json | jq -r .status.runtime.accelerator)" ] ||
+  fail "vm1's accelerator is not the host's: $(vmfield .status.accelerator)"
+eventually 60 sh -c "\"$LINTEL\" logs vm/vm1 | grep -q 'lintel-tiny: ready'" ||
+  fail "vm1: no boot marker in its console log: $("$LINTEL" logs vm/vm1 --tail 5)"
+expect_out "vm user data ran" "^hello-from-vm on vm1" "$LINTEL" logs vm/vm1
+expect_out "stop vm" "stopped" "$LINTEL" stop vm/vm1
+eventually 30 sh -c "[ \"\$(\"$LINTEL\" get vm vm1 -o json | jq -r .status.phase)\" = Stopped ]" ||
+  fail "vm1 not Stopped: $(vmfield .status)"
+pgrep -f "[q]emu-system.*$WORK" >/dev/null && fail "QEMU still runs after stop"
+expect_out "start vm" "started" "$LINTEL" start vm/vm1
+eventually 60 sh -c "\"$LINTEL\" logs vm/vm1 | grep -q 'user-data already ran'" ||
+  fail "vm1 did not boot again on its disk: $("$LINTEL" logs vm/vm1 --tail 5)"
+qemu=$(pgrep -f "[q]emu-system.*$WORK")
+
+# kill -9 of lintel up: the container and the VM keep running and are re-adopted.
 cid=$(field ticker '.status.containerStatuses[0].containerID')
 kill -9 "$UP_PID"; wait "$UP_PID" 2>/dev/null
 before=$("$LINTEL" logs ticker --tail 1 2>/dev/null)  # the server is gone: nothing
@@ -128,16 +159,24 @@ eventually 30 sh -c "\"$LINTEL\" logs ticker --tail 1 | grep -q tick" || fail "l
   fail "the container was restarted, not re-adopted ($cid)"
 [ "$(field ticker '.status.containerStatuses[0].restartCount')" = 0 ] || fail "restartCount moved"
 expect_out "hello still first" "^hello-from-pod" "$LINTEL" logs ticker
+[ "$(pgrep -f "[q]emu-system.*$WORK")" = "$qemu" ] || fail "the VM's QEMU did not survive the restart"
+eventually 30 sh -c "[ \"\$(\"$LINTEL\" get vm vm1 -o json | jq -r .status.phase)\" = Running ]" ||
+  fail "vm1 not Running after the restart: $(vmfield .status)"
+expect_out "vm console log after the restart" "lintel-tiny: ready" "$LINTEL" logs vm/vm1
 # A Pod that ended before the restart: its log is still there.
 expect_out "logs of a Pod that ended before the restart" "^done-ok$" "$LINTEL" logs done
 
-# Deleting the Pods leaves no container and no mount.
+# Deleting the Pods leaves no container and no mount; the VM, no QEMU and no disk.
 "$LINTEL" delete pod ticker noimage done >/dev/null || fail "delete"
 eventually 60 sh -c "! \"$LINTEL\" get pod ticker" || fail "ticker not deleted"
 eventually 20 sh -c "! pgrep -f 'hello-from-po[d]'" || fail "the container's process outlived its Pod"
 eventually 10 sh -c "[ -z \"\$(ls '$DATA/agent/oci/pods')\" ]"
 left=$(ls "$DATA/agent/oci/pods" 2>/dev/null)
 [ -z "$left" ] || fail "pod directories left after delete: $left"
+"$LINTEL" delete vm vm1 >/dev/null || fail "delete vm"
+eventually 30 sh -c "! pgrep -f '[q]emu-system.*$WORK'" || fail "QEMU outlived its VM"
+eventually 10 sh -c "[ -z \"\$(ls '$DATA/agent/qemu/vms')\" ]" ||
+  fail "VM directories left after delete: $(ls "$DATA/agent/qemu/vms")"
 eventually 10 sh -c "! grep -q ' $DATA/agent' /proc/mounts" ||
   fail "mounts left after delete: $(grep " $DATA/agent" /proc/mounts)"
 
