@@ -223,8 +223,18 @@ void Agent::RouteDelete(Json&& obj) {
 
 void Agent::RouteListed(drivers::WorkloadKind kind, const std::unordered_set<std::string>& uids) {
   std::vector<std::pair<std::string, HostAgent*>> gone;
+  bool reap = false;
+  std::unordered_set<std::string> listed;
   {
     std::lock_guard<std::mutex> l(placed_mu_);
+    if (!reaped_) {
+      first_listed_.insert(uids.begin(), uids.end());
+      kinds_listed_ |= 1 << static_cast<int>(kind);
+      if (kinds_listed_ == 3) {  // Pods and VMs
+        reaped_ = reap = true;
+        listed.swap(first_listed_);
+      }
+    }
     for (auto it = placed_.begin(); it != placed_.end();) {
       if (it->second.kind == kind && !uids.count(it->first)) {
         gone.emplace_back(it->first, it->second.host);
@@ -235,6 +245,9 @@ void Agent::RouteListed(drivers::WorkloadKind kind, const std::unordered_set<std
     }
   }
   for (auto& [uid, h] : gone) h->OnWorkloadGone(uid);
+  if (reap) {
+    for (auto& h : hosts_) h->ReapOrphans(listed);
+  }
 }
 
 std::chrono::milliseconds Agent::ReconcileKey(const std::string& key) {

@@ -119,6 +119,11 @@ class Agent {
   std::unordered_map<std::string, HostAgent*> by_name_;
 
   std::mutex placed_mu_;
+  // The first list of each kind (Pods, VMs): once both are in, orphans are
+  // reaped (HostAgent::ReapOrphans), once.
+  std::unordered_set<std::string> first_listed_ LINTEL_GUARDED_BY(placed_mu_);
+  int kinds_listed_ LINTEL_GUARDED_BY(placed_mu_) = 0;  // bit per WorkloadKind
+  bool reaped_ LINTEL_GUARDED_BY(placed_mu_) = false;
   std::unordered_map<std::string, Placement> placed_;  // uid -> where it is bound
 
   std::unique_ptr<ResourceWatch> pods_;

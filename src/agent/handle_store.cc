@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <filesystem>
 
 #include "common/fs.h"
 #include "common/json.h"
@@ -26,6 +27,13 @@ std::optional<drivers::Handle> MemoryHandleStore::Get(const std::string& uid) {
 void MemoryHandleStore::Delete(const std::string& uid) {
   std::lock_guard<std::mutex> l(mu_);
   handles_.erase(uid);
+}
+
+std::vector<drivers::Handle> MemoryHandleStore::List() {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<drivers::Handle> out;
+  for (const auto& [uid, h] : handles_) out.push_back(h);
+  return out;
 }
 
 Result<std::unique_ptr<FileHandleStore>> FileHandleStore::Open(const std::string& dir) {
@@ -66,5 +74,21 @@ std::optional<drivers::Handle> FileHandleStore::Get(const std::string& uid) {
 }
 
 void FileHandleStore::Delete(const std::string& uid) { ::unlink(PathOf(uid).c_str()); }
+
+std::vector<drivers::Handle> FileHandleStore::List() {
+  std::vector<drivers::Handle> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= 5 || name.compare(name.size() - 5, 5, ".json") != 0) continue;
+    auto text = ReadFile(entry.path().string());
+    if (!text.ok()) continue;
+    auto j = ParseJson(*text);
+    if (!j.ok()) continue;
+    auto h = drivers::HandleFromJson(*j);
+    if (h.ok()) out.push_back(std::move(*h));
+  }
+  return out;
+}
 
 }  // namespace lintel::agent

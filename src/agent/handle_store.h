@@ -13,6 +13,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "common/thread_annotations.h"
@@ -29,6 +30,9 @@ class HandleStore {
   virtual std::optional<drivers::Handle> Get(const std::string& uid) = 0;
   // Forgets it; a missing one is not an error.
   virtual void Delete(const std::string& uid) = 0;
+  // Every handle kept (an agent restarted reaps those of workloads that are
+  // gone: deleted or moved while it was down).
+  virtual std::vector<drivers::Handle> List() = 0;
 };
 
 class MemoryHandleStore final : public HandleStore {
@@ -36,6 +40,7 @@ class MemoryHandleStore final : public HandleStore {
   Status Put(const drivers::Handle& handle) override;
   std::optional<drivers::Handle> Get(const std::string& uid) override;
   void Delete(const std::string& uid) override;
+  std::vector<drivers::Handle> List() override;
 
  private:
   std::mutex mu_;
@@ -49,6 +54,7 @@ class FileHandleStore final : public HandleStore {
   Status Put(const drivers::Handle& handle) override;
   std::optional<drivers::Handle> Get(const std::string& uid) override;
   void Delete(const std::string& uid) override;
+  std::vector<drivers::Handle> List() override;
 
  private:
   explicit FileHandleStore(std::string dir) : dir_(std::move(dir)) {}

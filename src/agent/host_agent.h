@@ -31,6 +31,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "agent/handle_store.h"
 #include "agent/status_writer.h"
@@ -108,6 +109,11 @@ class HostAgent {
   void OnWorkload(drivers::WorkloadKind kind, const Json& obj);
   // A workload was deleted or is no longer bound here.
   void OnWorkloadGone(const std::string& uid);
+  // After the agent's first lists: destroys what the driver still runs for
+  // workloads with a kept handle that are neither in `listed` (every Pod and
+  // VM bound here) nor known to this host any more: deleted or moved while
+  // the agent was down. Returns how many it reaped.
+  int ReapOrphans(const std::unordered_set<std::string>& listed);
   // Brings the driver and the API in line for `uid`; returns when to try
   // again (zero: done).
   std::chrono::milliseconds Reconcile(const std::string& uid);
@@ -123,15 +129,15 @@ class HostAgent {
     std::string observed_phase;       // status.phase as last seen
     std::string observed_ready;       // its Ready condition: "True", "False", ""
     int64_t grace_seconds = 30;
-    bool gone = false;         // deleted or bound elsewhere
-    bool terminating = false;  // deletionTimestamp set
-    bool finished = false;     // ended before we saw it (terminal phase): leave it be
+    bool gone = false;             // deleted or bound elsewhere
+    bool terminating = false;      // deletionTimestamp set
+    bool finished = false;         // ended before we saw it (terminal phase): leave it be
     bool remains_checked = false;  // finished: what the driver kept of it was looked for
-    bool adopt = false;        // the API says it ran: Recover rather than Start
-    bool started = false;      // the driver has it
-    std::string start_error;   // Start failed for good
-    int attempts = 0;          // failed Start/Stop attempts in a row
-    std::string reported;      // digest of the last report submitted ("" none)
+    bool adopt = false;            // the API says it ran: Recover rather than Start
+    bool started = false;          // the driver has it
+    std::string start_error;       // Start failed for good
+    int attempts = 0;              // failed Start/Stop attempts in a row
+    std::string reported;          // digest of the last report submitted ("" none)
     std::string reported_phase;
     Json reported_status;  // the status fields last reported (Events are their changes)
     std::string reported_ready;
@@ -142,7 +148,7 @@ class HostAgent {
     std::string seen_start_request;  // lintel.dev/start-requested acted on
     std::string seen_restart_request;
     bool stopped_by_request = false;  // the agent stopped it (not the guest)
-    std::string halted;  // not running by its runStrategy: why (reported as Stopped)
+    std::string halted;               // not running by its runStrategy: why (reported as Stopped)
   };
 
   // registration.cc / heartbeat.cc (writer threads)

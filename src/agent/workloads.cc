@@ -170,12 +170,12 @@ void HostAgent::AdoptRemains(const std::string& uid, const Workload& w) {
 std::chrono::milliseconds HostAgent::StopWorkload(const std::string& uid, const Workload& w) {
   if (w.started && !w.finished && !IsTerminalPhase(w.spec.kind, w.reported_phase) &&
       w.attempts == 0) {
-    RecordEvents(w.spec, {{"Normal", "Killing",
-                           w.spec.kind == WorkloadKind::kPod
-                               ? "Stopping the pod's containers (grace " +
-                                     std::to_string(w.grace_seconds) + "s)"
-                               : "Stopping the virtual machine (grace " +
-                                     std::to_string(w.grace_seconds) + "s)"}});
+    RecordEvents(
+        w.spec,
+        {{"Normal", "Killing",
+          w.spec.kind == WorkloadKind::kPod
+              ? "Stopping the pod's containers (grace " + std::to_string(w.grace_seconds) + "s)"
+              : "Stopping the virtual machine (grace " + std::to_string(w.grace_seconds) + "s)"}});
   }
   if (w.started) {
     Status s = driver_->Stop(uid, std::chrono::seconds(w.grace_seconds));
@@ -358,6 +358,34 @@ void HostAgent::RecordEvents(const drivers::WorkloadSpec& w,
       return Status();
     });
   }
+}
+
+int HostAgent::ReapOrphans(const std::unordered_set<std::string>& listed) {
+  int reaped = 0;
+  for (const drivers::Handle& h : handles_->List()) {
+    if (listed.count(h.uid)) continue;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (workloads_.count(h.uid)) continue;  // arrived since the list
+    }
+    // Only a VM driver keeps handles named "qemu"; the kind routes the
+    // recovery in a driver that runs both.
+    drivers::WorkloadSpec spec;
+    spec.kind = h.driver == "qemu" ? WorkloadKind::kVirtualMachine : WorkloadKind::kPod;
+    spec.uid = h.uid;
+    Status s = driver_->Recover(h, spec);
+    if (s.ok()) s = driver_->Destroy(h.uid);
+    if (!s.ok() && s.code() != Code::kNotFound) {
+      spdlog::warn("agent: {}: reap {} {} (gone from the API): {}", name(), h.driver, h.uid,
+                   s.ToString());
+      continue;  // kept: tried again at the next start
+    }
+    handles_->Delete(h.uid);
+    spdlog::info("agent: {}: reaped {} workload {}: gone from the API while the agent was down",
+                 name(), h.driver, h.uid);
+    ++reaped;
+  }
+  return reaped;
 }
 
 }  // namespace lintel::agent

@@ -440,7 +440,9 @@ std::pair<int, int> SocketPair() {
 
 void WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    // A socket's peer may have gone: no SIGPIPE (send), else a pipe or pty.
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == ENOTSOCK) n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
     data.remove_prefix(static_cast<size_t>(n));

@@ -142,7 +142,7 @@ Result<Json> QmpClient::Execute(const std::string& command, const Json& argument
   size_t off = 0;
   const auto deadline = SteadyClock::now() + timeout;
   while (off < wire.size()) {
-    ssize_t n = ::write(fd_, wire.data() + off, wire.size() - off);
+    ssize_t n = ::send(fd_, wire.data() + off, wire.size() - off, MSG_NOSIGNAL);
     if (n > 0) {
       off += static_cast<size_t>(n);
       continue;

@@ -65,6 +65,20 @@ std::string Bytes(int64_t b) {
   return buf;
 }
 
+// Writes all of `data` to a socket; false once the peer is gone. MSG_NOSIGNAL:
+// a client that hung up must not raise SIGPIPE in whatever process hosts
+// the driver.
+bool SendAll(int fd, const char* data, size_t len) {
+  while (len > 0) {
+    ssize_t n = ::send(fd, data, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    len -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 Json BootImageJson(const BootImage& b) {
   return {
       {"kernel", b.kernel}, {"initrd", b.initrd}, {"cmdline", b.cmdline}, {"machine", b.machine}};
@@ -156,9 +170,9 @@ Status VmRunner::Persist() {
     std::lock_guard<std::mutex> l(mu_);
     pid = pid_;
     boots = boots_;
-    started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     status_.started_at.time_since_epoch())
-                     .count();
+    started_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(status_.started_at.time_since_epoch())
+            .count();
   }
   Json j = {{"ns", plan_.ns},
             {"name", plan_.name},
@@ -326,8 +340,8 @@ Status VmRunner::Boot() {
     status_.started_at = Wall();
     status_.exit_code = 0;
     if (st.ok()) status_.paused = st->value("status", "") == "paused";
-    spdlog::info("qemu: vm {}/{} booted (pid {}, {}, boot {})", plan_.ns, plan_.name, pid_,
-                 accel, boots_);
+    spdlog::info("qemu: vm {}/{} booted (pid {}, {}, boot {})", plan_.ns, plan_.name, pid_, accel,
+                 boots_);
   }
   (void)Persist();  // with its start time, which a re-adopting agent reports
   return Status();
@@ -693,10 +707,10 @@ Status VmRunner::Adopt(const WorkloadSpec& spec) {
     watch_fd_ = pidfd_ >= 0 ? ::dup(pidfd_) : -1;
     status_.state = RunState::kRunning;
     const int64_t started_ns = rec.value("startedAt", int64_t{0});
-    status_.started_at = started_ns > 0 ? Clock::WallTime(std::chrono::duration_cast<
-                                                          Clock::WallTime::duration>(
-                                              std::chrono::nanoseconds(started_ns)))
-                                        : Wall();
+    status_.started_at =
+        started_ns > 0 ? Clock::WallTime(std::chrono::duration_cast<Clock::WallTime::duration>(
+                             std::chrono::nanoseconds(started_ns)))
+                       : Wall();
     if (st.ok()) status_.paused = st->value("status", "") == "paused";
     spdlog::info("qemu: vm {}/{} re-adopted (pid {})", plan_.ns, plan_.name, pid);
   } else {
@@ -760,7 +774,7 @@ Result<int> VmRunner::OpenConsole() {
       for (int i = 0; i < 2 && !done; ++i) {
         if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = ::read(p[i].fd, buf, sizeof(buf));
-        if (n <= 0 || !oci::WriteAll(p[1 - i].fd, std::string_view(buf, n)).ok()) done = true;
+        if (n <= 0 || !SendAll(p[1 - i].fd, buf, static_cast<size_t>(n))) done = true;
       }
       if (done) break;
     }

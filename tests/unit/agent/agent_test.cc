@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "agent/hollow.h"
 #include "common/time_format.h"
@@ -13,6 +14,7 @@
 #include "eventually.h"
 #include "server/local_client.h"
 #include "server_fixture.h"
+#include "support/temp_dir.h"
 
 namespace lintel::agent {
 namespace {
@@ -60,8 +62,11 @@ class AgentTest : public server::testing::ServerFixture {
 
   // A fresh agent (replacing any earlier one) with one FakeDriver per host;
   // drivers_[name] points at each.
+  // `handle_dir`: kept on disk there (FileHandleStore, one folder per host),
+  // as a real agent keeps them across restarts; "": in memory.
   void StartAgent(const std::vector<std::string>& hosts, milliseconds run_delay = milliseconds(0),
-                  milliseconds heartbeat = milliseconds(10'000)) {
+                  milliseconds heartbeat = milliseconds(10'000),
+                  const std::string& handle_dir = "") {
     agent_.reset();
     drivers_.clear();
     AgentOptions o;
@@ -71,7 +76,15 @@ class AgentTest : public server::testing::ServerFixture {
     for (const auto& h : hosts) {
       auto d = std::make_unique<FakeDriver>(Fake(run_delay));
       drivers_[h] = d.get();
-      agent_->AddHost(Config(h), std::move(d), std::make_unique<MemoryHandleStore>());
+      std::unique_ptr<HandleStore> handles;
+      if (handle_dir.empty()) {
+        handles = std::make_unique<MemoryHandleStore>();
+      } else {
+        auto file = FileHandleStore::Open(handle_dir + "/" + h);
+        ASSERT_TRUE(file.ok());
+        handles = std::move(*file);
+      }
+      agent_->AddHost(Config(h), std::move(d), std::move(handles));
     }
     ASSERT_TRUE(agent_->Start().ok());
     ASSERT_TRUE(agent_->WaitRegistered(std::chrono::seconds(10)));
@@ -233,7 +246,7 @@ TEST_F(AgentTest, TransitionsAreRecordedAsEvents) {
   };
   ASSERT_TRUE(Eventually([&] { return about("web").size() == 2; }));
   EXPECT_EQ(about("web"), (std::vector<std::string>{"Started: Started container main",
-                                                     "Started: Started container side"}));
+                                                    "Started: Started container side"}));
   ASSERT_TRUE(client_->Delete(kPods, "default", "web").ok());
   ASSERT_TRUE(Eventually([&] { return about("web").size() == 3; }));
   EXPECT_EQ(about("web")[0], "Killing: Stopping the pod's containers (grace 30s)");
@@ -395,6 +408,38 @@ TEST_F(AgentTest, RestartReadoptsWithoutStartingTwiceOrRewriting) {
   auto hosts = client_->List(kHosts, "", {});
   ASSERT_TRUE(hosts.ok());
   EXPECT_EQ((*hosts)["items"].size(), 2u);
+}
+
+TEST_F(AgentTest, RestartReapsWorkloadsDeletedWhileTheAgentWasDown) {
+  lintel::testing::TempDir dir;
+  StartAgent({"h1"}, milliseconds(0), milliseconds(10'000), dir.path());
+  CreatePod("stays");
+  Bind(kPods, "stays", "h1");
+  CreatePod("goes");
+  Bind(kPods, "goes", "h1");
+  CreateVm("vm-goes");
+  Bind(kVms, "vm-goes", "h1");
+  ASSERT_TRUE(Running(kPods, "stays"));
+  ASSERT_TRUE(Running(kPods, "goes"));
+  ASSERT_TRUE(Running(kVms, "vm-goes"));
+  // The handles are on disk once each runs.
+  ASSERT_TRUE(Eventually([&] {
+    return std::distance(std::filesystem::directory_iterator(dir.path() + "/h1"),
+                         std::filesystem::directory_iterator()) == 3;
+  }));
+  agent_.reset();
+  // Deleted while no agent runs: nobody stops them now.
+  ASSERT_TRUE(client_->Delete(kPods, "default", "goes").ok());
+  ASSERT_TRUE(client_->Delete(kVms, "default", "vm-goes").ok());
+  StartAgent({"h1"}, milliseconds(0), milliseconds(10'000), dir.path());
+  // The restarted agent takes back "stays" and reaps the two that are gone.
+  ASSERT_TRUE(Eventually([&] { return drivers_["h1"]->stats().destroys == 2; }));
+  EXPECT_EQ(drivers_["h1"]->stats().starts, 0u);
+  EXPECT_EQ(drivers_["h1"]->Workloads().size(), 1u);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path() + "/h1"),
+                          std::filesystem::directory_iterator()),
+            1);
+  EXPECT_EQ(Phase(Get(kPods, "stays")), "Running");
 }
 
 TEST_F(AgentTest, SurvivesAStatusWriteConflict) {
