@@ -19,6 +19,7 @@ struct ServerFlags {
   std::vector<std::string> sans;
   std::string sync = "full";
   int ha_reserve = 0;
+  controllers::network::NetworkSettings network;
 };
 
 // Blocks until SIGINT or SIGTERM.
@@ -55,6 +56,15 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
                   "could still restart elsewhere (0: off)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--cluster-cidr", flags->network.cluster_cidr,
+                  "Workload addresses of the estate; each Host gets a slice of it")
+      ->capture_default_str();
+  cmd->add_option("--host-cidr-size", flags->network.host_cidr_prefix,
+                  "Prefix length of each Host's slice of the cluster range")
+      ->capture_default_str();
+  cmd->add_option("--service-cidr", flags->network.service_cidr,
+                  "Service virtual IPs (must not overlap the cluster range)")
+      ->capture_default_str();
   cmd->callback([flags, run, &g] {
     *run = [flags, &g] {
       // Signals are handled by sigwait on this thread; block them everywhere.
@@ -72,10 +82,11 @@ void AddServerCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
       c.store_sync_full = flags->sync == "full";
       c.write_user_kubeconfig = !flags->no_user_kubeconfig;
       c.scheduling.reserve_host_failures = flags->ha_reserve;
+      c.network = flags->network;
       auto s = server::ApiServer::Start(std::move(c));
       if (!s.ok()) return Fail(s.error().message());
-      std::cout << "lintel server ready at " << (*s)->url() << "; kubeconfig: "
-                << (*s)->kubeconfig_path() << std::endl;
+      std::cout << "lintel server ready at " << (*s)->url()
+                << "; kubeconfig: " << (*s)->kubeconfig_path() << std::endl;
       WaitForSignal();
       (*s)->Stop();
       return 0;

@@ -14,10 +14,13 @@
 #include "controllers/gc/garbage_collector.h"
 #include "controllers/hostlifecycle/host_lifecycle_controller.h"
 #include "controllers/namespace/namespace_controller.h"
+#include "controllers/network/endpoints_controller.h"
+#include "controllers/network/host_range_controller.h"
 #include "server/http/certs.h"
 #include "server/http/http_server.h"
 #include "server/instrumented_store.h"
 #include "server/local_client.h"
+#include "server/service_ips.h"
 #include "server/user_kubeconfig.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -80,8 +83,8 @@ Result<http::CertKeyPair> EnsurePki(const std::string& dir, const http::ServerCe
     auto pair = http::LoadCertKeyPair(srv_crt, srv_key);
     if (pair.ok()) {
       auto info = http::InspectCert(pair->cert_pem);
-      bool covers = info.ok() && info->not_after > std::chrono::system_clock::now() +
-                                                       std::chrono::hours(24 * 30);
+      bool covers = info.ok() && info->not_after >
+                                     std::chrono::system_clock::now() + std::chrono::hours(24 * 30);
       for (const auto& n : names.dns_names) {
         covers = covers && std::find(info->dns_names.begin(), info->dns_names.end(), n) !=
                                info->dns_names.end();
@@ -112,8 +115,8 @@ Status SplitHostPort(const std::string& hostport, std::string* host, uint16_t* p
     p = hostport.substr(close + 2);
   } else {
     auto colon = hostport.rfind(':');
-    if (colon == std::string::npos) return BadRequest("listen address \"" + hostport +
-                                                      "\": want HOST:PORT");
+    if (colon == std::string::npos)
+      return BadRequest("listen address \"" + hostport + "\": want HOST:PORT");
     h = hostport.substr(0, colon);
     p = hostport.substr(colon + 1);
   }
@@ -142,6 +145,8 @@ Status ApiServer::Init() {
   std::string listen_host;
   uint16_t listen_port = 0;
   LINTEL_RETURN_IF_ERROR(SplitHostPort(config_.listen, &listen_host, &listen_port));
+  auto ranges = controllers::network::ParseNetworkSettings(config_.network);
+  if (!ranges.ok()) return ranges.error().Wrap("network settings");
   LINTEL_RETURN_IF_ERROR(MakeDirs(config_.data_dir, 0700));
 
   store::sqlite::Options so;
@@ -161,6 +166,9 @@ Status ApiServer::Init() {
   admission_->Add(MakeNamespaceLifecycle(cache_.get(), registry.ByName("namespaces")));
   resources_ = std::make_unique<Resources>(store_.get(), cache_.get(), registry, config_.clock,
                                            admission_.get());
+  const api::KindInfo* services = registry.ByName("services");
+  resources_->SetAllocator(
+      *services, std::make_unique<ServiceIpAllocator>(ranges->service, cache_.get(), services));
   LINTEL_RETURN_IF_ERROR(EnsureSystemNamespaces());
   metrics_.SetSampler([this](Metrics& m) {
     m.SetWatchers(static_cast<double>(cache_->WatcherCount()));
@@ -184,14 +192,17 @@ Status ApiServer::Init() {
 
   if (config_.run_controllers) {
     auto client = std::make_shared<LocalClient>(resources_.get());
-    controllers_.push_back(std::make_unique<controllers::GarbageCollector>(
-        client, resources_->registry()));
-    controllers_.push_back(std::make_unique<controllers::NamespaceController>(
-        client, resources_->registry()));
+    controllers_.push_back(
+        std::make_unique<controllers::GarbageCollector>(client, resources_->registry()));
+    controllers_.push_back(
+        std::make_unique<controllers::NamespaceController>(client, resources_->registry()));
     controllers::deployment::DeploymentOptions deployments;
     deployments.clock = config_.clock;
     controllers_.push_back(
         std::make_unique<controllers::deployment::DeploymentController>(client, deployments));
+    controllers_.push_back(
+        std::make_unique<controllers::network::HostRangeController>(client, *ranges));
+    controllers_.push_back(std::make_unique<controllers::network::EndpointsController>(client));
     if (config_.run_scheduler) {
       auto sched = std::make_unique<controllers::SchedulingController>(
           client, resources_->registry(), config_.scheduling);
@@ -229,8 +240,8 @@ Status ApiServer::Init() {
   };
   http::CertKeyPair ca;
   if (config_.tls) {
-    auto pair = EnsurePki(config_.data_dir + "/pki", ServingNames(listen_host, config_.extra_sans),
-                          &ca);
+    auto pair =
+        EnsurePki(config_.data_dir + "/pki", ServingNames(listen_host, config_.extra_sans), &ca);
     if (!pair.ok()) return pair.error().Wrap("tls");
     ca_pem_ = ca.cert_pem;
     ho.tls = http::TlsConfig{pair->cert_pem, pair->key_pem, ca_pem_};
@@ -243,8 +254,8 @@ Status ApiServer::Init() {
   ApiHandlerOptions hopts;
   hopts.version = LINTEL_VERSION;
   hopts.git_commit = LINTEL_GIT_COMMIT;
-  handler_ = std::make_unique<ApiHandler>(resources_.get(), auth_.get(), &metrics_,
-                                          config_.clock, hopts);
+  handler_ =
+      std::make_unique<ApiHandler>(resources_.get(), auth_.get(), &metrics_, config_.clock, hopts);
   handler_->SetAgentProxy(agent_proxy_.get());
   http_ = std::make_unique<http::HttpServer>(ho, handler_.get());
   LINTEL_RETURN_IF_ERROR(http_->Start());
@@ -253,8 +264,8 @@ Status ApiServer::Init() {
   if (client_host.empty() || client_host == "0.0.0.0") client_host = "127.0.0.1";
   if (client_host == "::") client_host = "::1";
   if (client_host.find(':') != std::string::npos) client_host = "[" + client_host + "]";
-  url_ = std::string(config_.tls ? "https://" : "http://") + client_host + ":" +
-         std::to_string(port_);
+  url_ =
+      std::string(config_.tls ? "https://" : "http://") + client_host + ":" + std::to_string(port_);
 
   client::KubeconfigContent spec;
   spec.name = "lintel";

@@ -2,8 +2,9 @@
 //
 //   data dir ── SqliteStore (state.db) ── InstrumentedStore
 //            ── WatchCache ── Resources (+ Admission)
-//            ── controllers (garbage collector, namespace lifecycle, deployments;
-//               scheduler and host lifecycle)
+//            ── Service virtual IPs (allocated on create, ServiceIpAllocator)
+//            ── controllers (garbage collector, namespace lifecycle, deployments,
+//               host ranges, Service endpoints; scheduler and host lifecycle)
 //            ── PKI (pki/: CA, serving cert), tokens.csv, ApiHandler, HttpServer
 //            ── kubeconfig (DATA_DIR/kubeconfig, written once serving)
 //            ── compactor thread
@@ -22,15 +23,15 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "controllers/controller.h"
+#include "controllers/network/network_settings.h"
 #include "controllers/scheduling/scheduling_controller.h"
-#include "server/http/http_server.h"
 #include "server/api_handler.h"
 #include "server/auth.h"
+#include "server/http/http_server.h"
 #include "server/metrics.h"
 #include "server/resources.h"
 #include "server/watch_cache.h"
 #include "store/store.h"
-
 
 namespace lintel::server {
 
@@ -56,6 +57,10 @@ struct ServerConfig {
   controllers::SchedulingOptions scheduling;
   // A Host whose agent has not heartbeated for this long is marked NotReady.
   std::chrono::seconds host_grace{40};
+  // The estate network's ranges: cluster_cidr (every Host gets a
+  // /host_cidr_prefix of it, status.podCIDR) and service_cidr (Service
+  // virtual IPs). Start fails when they are malformed or overlap.
+  controllers::network::NetworkSettings network;
 };
 
 class ApiServer {

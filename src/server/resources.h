@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "common/json.h"
 #include "common/status.h"
 #include "server/admission.h"
+#include "server/allocator.h"
 #include "server/watch_cache.h"
 #include "store/store.h"
 
@@ -80,9 +82,13 @@ class Resources {
   const api::Registry& registry() const { return registry_; }
   WatchCache* cache() const { return cache_; }
 
+  // Sets (null: removes) `kind`'s allocation step (allocator.h). Before
+  // serving: not thread-safe against concurrent writes.
+  void SetAllocator(const api::KindInfo& kind, std::unique_ptr<Allocator> allocator);
+
   // `ns` is ignored for cluster-scoped kinds. rv: "" latest, "0" any, N at least N.
-  Result<std::string> Get(const api::KindInfo& kind, const std::string& ns,
-                          const std::string& name, const std::string& rv = "");
+  Result<std::string> Get(const api::KindInfo& kind, const std::string& ns, const std::string& name,
+                          const std::string& rv = "");
   Result<ListOutput> List(const api::KindInfo& kind, const std::string& ns,
                           const ListOptions& opts);
   // Parses selectors into a cache Filter: BadRequest on bad syntax or unknown fields.
@@ -111,14 +117,12 @@ class Resources {
                                                     const DeleteOptions& opts);
 
   // The autoscaling/v1 Scale of a kind with a scale subresource.
-  Result<Json> GetScale(const api::KindInfo& kind, const std::string& ns,
-                        const std::string& name);
+  Result<Json> GetScale(const api::KindInfo& kind, const std::string& ns, const std::string& name);
   // PUT of a Scale, or a patch of it (type kMerge or kJson with `patch` text).
   Result<Json> UpdateScale(const api::KindInfo& kind, const std::string& ns,
                            const std::string& name, const Json& scale, const WriteOptions& opts);
-  Result<Json> PatchScale(const api::KindInfo& kind, const std::string& ns,
-                          const std::string& name, PatchType type, const std::string& patch,
-                          const WriteOptions& opts);
+  Result<Json> PatchScale(const api::KindInfo& kind, const std::string& ns, const std::string& name,
+                          PatchType type, const std::string& patch, const WriteOptions& opts);
 
   // VirtualMachine power actions: start, stop, restart, pause, unpause
   // (resources_vm_actions.cc). Returns the updated VirtualMachine.
@@ -135,7 +139,7 @@ class Resources {
 
  private:
   struct Current {
-    Json obj;        // parsed, with metadata.resourceVersion
+    Json obj;  // parsed, with metadata.resourceVersion
     Revision rv = 0;
     store::LeaseId lease = 0;  // kept across updates (Event TTLs)
   };
@@ -151,8 +155,8 @@ class Resources {
   // Validates `obj` (metadata, schema, kind rules, immutability against `old`)
   // and handles unknown fields per `mode`: Strict refuses, Warn warns and
   // prunes, Ignore prunes.
-  Status ValidateObject(const api::KindInfo& kind, Json* obj, const Json* old,
-                        FieldValidation mode, std::vector<std::string>* warnings) const;
+  Status ValidateObject(const api::KindInfo& kind, Json* obj, const Json* old, FieldValidation mode,
+                        std::vector<std::string>* warnings) const;
   // Shared tail of update and patch: merges server-owned fields from `old`,
   // validates, and writes with a precondition on `cur.rv`.
   Result<WriteResult> CommitUpdate(const api::KindInfo& kind, const std::string& key,
@@ -165,6 +169,10 @@ class Resources {
                                   const std::string& name, const Json& applied,
                                   const WriteOptions& opts);
   std::string Now() const;
+  // Runs `kind`'s allocator, if it has one, on a create (old == null) or an
+  // update of `obj`; its refusals come back as the kind's Invalid error.
+  Result<std::unique_ptr<Allocation>> Allocate(const api::KindInfo& kind, Json* obj,
+                                               const Json* old, const std::string& name);
 
   store::Store* store_;
   WatchCache* cache_;
@@ -174,6 +182,7 @@ class Resources {
   std::mutex lease_mu_;
   store::LeaseId ttl_lease_ = 0;
   std::chrono::steady_clock::time_point ttl_lease_granted_;
+  std::map<std::string, std::unique_ptr<Allocator>> allocators_;  // by qualified resource
 };
 
 // Helpers shared with the HTTP layer.

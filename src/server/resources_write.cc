@@ -16,17 +16,15 @@ namespace {
 constexpr int kPatchRetries = 8;
 
 // Metadata fields only the server writes; on update they keep their stored values.
-constexpr const char* kServerOwnedMeta[] = {"uid",       "creationTimestamp",
-                                            "generation", "deletionTimestamp",
-                                            "deletionGracePeriodSeconds", "name",
-                                            "namespace"};
+constexpr const char* kServerOwnedMeta[] = {
+    "uid",  "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds",
+    "name", "namespace"};
 
 std::string CauseText(const Cause& c) {
   return c.field.empty() ? c.message : c.field + ": " + c.message;
 }
 
-Status InvalidError(const api::KindInfo& kind, const std::string& name,
-                    std::vector<Cause> causes) {
+Status InvalidError(const api::KindInfo& kind, const std::string& name, std::vector<Cause> causes) {
   std::string detail;
   if (causes.size() == 1) {
     detail = CauseText(causes[0]);
@@ -185,6 +183,9 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
   } else {
     SetManagedFieldsForUpdate(kind, nullptr, &body, opts.field_manager, Subresource::kNone, Now());
   }
+  // After managed fields: what the server allocates is no writer's field.
+  LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<Allocation> allocation,
+                          Allocate(kind, &body, nullptr, name));
 
   AdmissionRequest ar;
   ar.kind = &kind;
@@ -213,8 +214,28 @@ Result<WriteResult> Resources::CreateInternal(const api::KindInfo& kind, const s
     }
     return rv.error();
   }
+  if (allocation) allocation->Commit(*rv);
   out.json = WithResourceVersion(stored, *rv);
   return out;
+}
+
+void Resources::SetAllocator(const api::KindInfo& kind, std::unique_ptr<Allocator> allocator) {
+  if (allocator) {
+    allocators_[kind.qualified_resource()] = std::move(allocator);
+  } else {
+    allocators_.erase(kind.qualified_resource());
+  }
+}
+
+Result<std::unique_ptr<Allocation>> Resources::Allocate(const api::KindInfo& kind, Json* obj,
+                                                        const Json* old, const std::string& name) {
+  auto it = allocators_.find(kind.qualified_resource());
+  if (it == allocators_.end()) return std::unique_ptr<Allocation>();
+  auto r = it->second->Allocate(obj, old);
+  if (!r.ok() && r.error().code() == Code::kInvalid && !r.error().causes().empty()) {
+    return InvalidError(kind, name, r.error().causes());
+  }
+  return r;
 }
 
 Result<store::LeaseId> Resources::LeaseFor(const api::KindInfo& kind) {
@@ -230,8 +251,7 @@ Result<store::LeaseId> Resources::LeaseFor(const api::KindInfo& kind) {
   return ttl_lease_;
 }
 
-Result<Resources::Current> Resources::ReadCurrent(const api::KindInfo& kind,
-                                                  const std::string& key,
+Result<Resources::Current> Resources::ReadCurrent(const api::KindInfo& kind, const std::string& key,
                                                   const std::string& name) {
   auto kv = store_->Get(key);
   if (!kv.ok()) {
@@ -249,8 +269,8 @@ Result<Resources::Current> Resources::ReadCurrent(const api::KindInfo& kind,
 }
 
 Result<WriteResult> Resources::Update(const api::KindInfo& kind, const std::string& ns,
-                                      const std::string& name, Json body,
-                                      const WriteOptions& opts, Subresource sub) {
+                                      const std::string& name, Json body, const WriteOptions& opts,
+                                      Subresource sub) {
   WriteResult early;
   LINTEL_RETURN_IF_ERROR(CheckBody(kind, ns, &body, opts.validation, &early.warnings));
   std::string body_name = body["metadata"].value("name", "");
@@ -323,10 +343,11 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
     if (meta.contains("finalizers") && meta["finalizers"].is_array()) {
       for (const auto& f : meta["finalizers"]) {
         if (std::find(old_fins.begin(), old_fins.end(), f) == old_fins.end()) {
-          return InvalidError(kind, name,
-                              {api::ForbiddenField("metadata.finalizers",
-                                              "no new finalizers can be added if the object is "
-                                              "being deleted")});
+          return InvalidError(
+              kind, name,
+              {api::ForbiddenField("metadata.finalizers",
+                                   "no new finalizers can be added if the object is "
+                                   "being deleted")});
         }
       }
     }
@@ -336,11 +357,15 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
   Json old_plain = old;
   old_plain["metadata"].erase("resourceVersion");
   LINTEL_RETURN_IF_ERROR(ValidateObject(kind, &next, &old_plain, opts.validation, &out.warnings));
+  std::unique_ptr<Allocation> allocation;
+  if (sub == Subresource::kNone) {
+    LINTEL_ASSIGN_OR_RETURN(allocation, Allocate(kind, &next, &old_plain, name));
+  }
   if (DesiredStateChanged(old_plain, next)) {
     meta["generation"] = old_meta.value("generation", int64_t{1}) + 1;
   }
   bool unchanged = is_apply_result ? next == old_plain  // an apply may change only ownership
-                                    : WithoutVolatileMeta(next) == WithoutVolatileMeta(old_plain);
+                                   : WithoutVolatileMeta(next) == WithoutVolatileMeta(old_plain);
   if (unchanged) {
     // A no-op keeps the resourceVersion and writes nothing.
     out.json = EncodeForStorage(old_plain);
@@ -361,8 +386,8 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
   LINTEL_RETURN_IF_ERROR(admission_->Admit(ar));
 
   std::string stored = EncodeForStorage(next);
-  const Json& fins = next["metadata"].contains("finalizers") ? next["metadata"]["finalizers"]
-                                                             : Json::array();
+  const Json& fins =
+      next["metadata"].contains("finalizers") ? next["metadata"]["finalizers"] : Json::array();
   if (deleting && (!fins.is_array() || fins.empty())) {
     // The last finalizer is gone: the object goes.
     if (opts.dry_run) {
@@ -383,6 +408,7 @@ Result<WriteResult> Resources::CommitUpdate(const api::KindInfo& kind, const std
     if (rv.error().code() == Code::kNotFound) return NotFoundError(kind, name);
     return rv.error();
   }
+  if (allocation) allocation->Commit(*rv);
   out.json = WithResourceVersion(stored, *rv);
   return out;
 }
