@@ -82,6 +82,8 @@ class Agent {
   bool WaitSynced(std::chrono::milliseconds timeout);
 
   HostAgent* host(const std::string& name) const;
+  // The API client the agent uses (shared with what serves its hosts).
+  std::shared_ptr<client::Client> client() const { return client_; }
   // The log of workload `uid` from the driver of the host it is bound to (of
   // the only host, for a workload the agent no longer tracks). NotFound if no
   // host here has it. Blocks while following.

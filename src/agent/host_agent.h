@@ -136,6 +136,7 @@ class HostAgent {
     bool adopt = false;            // the API says it ran: Recover rather than Start
     bool started = false;          // the driver has it
     std::string start_error;       // Start failed for good
+    std::string retry_error;       // why Start is being tried again (told once per message)
     int attempts = 0;              // failed Start/Stop attempts in a row
     std::string reported;          // digest of the last report submitted ("" none)
     std::string reported_phase;

@@ -19,7 +19,7 @@ Json Condition(bool ready, const std::string& reason, const std::string& message
 }
 
 Json Terminated(int exit_code, int signal, const std::string& reason, const std::string& message,
-               Clock::WallTime started, Clock::WallTime finished, const std::string& id) {
+                Clock::WallTime started, Clock::WallTime finished, const std::string& id) {
   Json t = {{"exitCode", exit_code}, {"finishedAt", FormatRfc3339(finished)}};
   if (signal != 0) t["signal"] = signal;
   if (started != Clock::WallTime{}) t["startedAt"] = FormatRfc3339(started);
@@ -71,7 +71,7 @@ Json ContainerStatuses(const drivers::WorkloadStatus& st) {
 // Names every change worth a write: phase, readiness, and each container's
 // state, reason, readiness and restarts.
 std::string Digest(const std::string& phase, const drivers::WorkloadStatus& st, bool ready) {
-  std::string d = phase + "/" + st.reason + "/" + std::to_string(st.exit_code);
+  std::string d = phase + "/" + st.reason + "/" + std::to_string(st.exit_code) + "/" + st.ip;
   if (!ready && st.state == RunState::kRunning) d += "/unready";
   for (const auto& c : st.containers) {
     d += "/" + std::to_string(c.restart_count);
@@ -145,6 +145,15 @@ std::optional<WorkloadReport> ReportFor(WorkloadKind kind, const drivers::Worklo
   r.digest = Digest(r.phase, st, r.ready);
   r.status["phase"] = r.phase;
   if (st.started_at != Clock::WallTime{}) r.status["startTime"] = FormatRfc3339(st.started_at);
+  if (!st.ip.empty()) {
+    if (pod) {
+      r.status["podIP"] = st.ip;
+      r.status["podIPs"] = Json::array({{{"ip", st.ip}}});
+    } else {
+      r.status["ip"] = st.ip;
+      r.status["ipAddresses"] = Json::array({st.ip});
+    }
+  }
   if (pod) {
     r.status["containerStatuses"] = ContainerStatuses(st);
     // A Running Pod that is not ready says why in its Ready condition only.
@@ -260,8 +269,7 @@ void ContainerEvents(const Json& before, const Json& after, std::vector<Workload
 
 }  // namespace
 
-std::vector<WorkloadEvent> EventsBetween(WorkloadKind kind, const Json& before,
-                                         const Json& after) {
+std::vector<WorkloadEvent> EventsBetween(WorkloadKind kind, const Json& before, const Json& after) {
   std::vector<WorkloadEvent> out;
   const std::string phase = Text(after, "phase");
   const bool phase_changed = phase != Text(before, "phase");
@@ -281,14 +289,15 @@ std::vector<WorkloadEvent> EventsBetween(WorkloadKind kind, const Json& before,
   } else if (phase == "Running" && Text(before, "phase") == "Paused") {
     out.push_back({"Normal", "Unpaused", "The virtual machine runs again"});
   } else if (phase == "Running") {
-    out.push_back({"Normal", "Started", "Started virtual machine" +
-                                            (Text(after, "accelerator").empty()
-                                                 ? std::string()
-                                                 : " (" + Text(after, "accelerator") + ")")});
+    out.push_back({"Normal", "Started",
+                   "Started virtual machine" + (Text(after, "accelerator").empty()
+                                                    ? std::string()
+                                                    : " (" + Text(after, "accelerator") + ")")});
   } else if (phase == "Stopped") {
     const std::string why = Text(after, "lastExitReason");
-    out.push_back({"Normal", "Stopped",
-                   why.empty() ? "The virtual machine stopped" : "The virtual machine stopped: " + why});
+    out.push_back(
+        {"Normal", "Stopped",
+         why.empty() ? "The virtual machine stopped" : "The virtual machine stopped: " + why});
   } else if (phase == "Failed") {
     const std::string why = Text(after, "lastExitReason");
     out.push_back({"Warning", "Failed", why.empty() ? "The virtual machine failed" : why});

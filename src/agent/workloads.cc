@@ -239,6 +239,22 @@ std::chrono::milliseconds HostAgent::StartWorkload(const std::string& uid, const
     } else if (h.error().retryable()) {
       spdlog::warn("agent: start {}/{} on {}: {}", w.spec.ns, w.spec.name, name(),
                    h.error().ToString());
+      // Said once per reason (no free address, the network not ready yet, ...):
+      // the workload stays pending and is tried again with back-off.
+      bool tell = false;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = workloads_.find(uid);
+        if (it != workloads_.end() && it->second.retry_error != h.error().message()) {
+          it->second.retry_error = h.error().message();
+          tell = true;
+        }
+      }
+      if (tell) {
+        RecordEvents(w.spec, {{"Warning", "FailedStart",
+                               "cannot start on " + name() +
+                                   " yet (trying again): " + h.error().message()}});
+      }
       return Backoff(uid);
     } else {
       error = h.error().message();
@@ -252,6 +268,7 @@ std::chrono::milliseconds HostAgent::StartWorkload(const std::string& uid, const
   cur.started = started;
   cur.start_error = error;
   cur.attempts = 0;
+  cur.retry_error.clear();
   if (recovered) {
     ++counters_.recovers;
   } else if (started) {

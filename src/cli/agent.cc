@@ -42,6 +42,9 @@ struct AgentFlags {
   std::string run_dir = "/run/lintel";
   std::string runtime = "auto";
   std::string endpoint_listen = "0.0.0.0:10250";
+  std::string network = "on";
+  std::string address;
+  uint16_t dns_port = 53;
   bool explicit_capacity = false;  // --cpu or --memory given
   std::vector<std::string> labels;
   std::string run_delay = "1s";
@@ -144,7 +147,7 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
   if (f.hosts == 1) {
     agent::HostConfig c = *base;
     c.name = name;
-    c.addresses = LocalAddresses(name);
+    c.addresses = LocalAddresses(name, real ? f.address : "");
     if (real) {
       auto ep = StartAgentEndpoint(a, f.endpoint_listen, f.data_dir + "/pki", config->ca_pem, &c);
       if (!ep.ok())
@@ -158,6 +161,8 @@ int RunAgent(AgentFlags f, const GlobalOptions& g) {
       lf.pods = f.driver == "oci";
       lf.vms = f.driver == "qemu" ? "required" : "optional";
       lf.accelerator = f.accelerator;
+      lf.network = f.network;
+      lf.dns_port = f.dns_port;
       if (Status s = AddLocalHost(a, std::move(c), lf, &oci_host); !s.ok())
         return Fail(s.message());
     } else {
@@ -260,6 +265,16 @@ void AddAgentCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
   cmd->add_option("--endpoint-listen", f->endpoint_listen,
                   "oci, qemu: HOST:PORT of the agent's endpoint, through which the server reads "
                   "logs")
+      ->capture_default_str();
+  cmd->add_option("--network", f->network,
+                  "oci, qemu: connect Pods and VMs to the estate network (bridge, VXLAN, "
+                  "Service rules, DNS) or leave them without (off)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--address", f->address,
+                  "oci, qemu: this host's address for the API and the other hosts (the VXLAN's "
+                  "end; default: the first address of an interface that is up)");
+  cmd->add_option("--dns-port", f->dns_port, "oci, qemu: the estate DNS responder's port")
       ->capture_default_str();
   cmd->callback([f, run, &g, cmd] {
     f->explicit_capacity = cmd->count("--cpu") > 0 || cmd->count("--memory") > 0;

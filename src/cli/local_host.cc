@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "agent/estate_network.h"
 #include "agent/handle_store.h"
 #include "common/fs.h"
 #include "drivers/by_kind.h"
@@ -27,10 +28,16 @@ namespace lintel::cli {
 namespace {
 
 struct LocalHost {
+  // Destroyed last (members go in reverse): the drivers use it until the end.
+  std::unique_ptr<agent::EstateNetwork> network;
   std::unique_ptr<images::ImageStore> images;
   std::unique_ptr<drivers::oci::ImageStoreRootfs> rootfs;
   std::unique_ptr<images::VmImageStore> vm_images;
 };
+
+bool OwnInterface(const std::string& name) {
+  return name.rfind("lintel", 0) == 0 || name.rfind("lv", 0) == 0 || name.rfind("lt", 0) == 0;
+}
 
 // The first IPv4 address of an interface that is up and not loopback.
 std::string FirstInternalIp() {
@@ -40,6 +47,7 @@ std::string FirstInternalIp() {
   for (auto* a = list; a && out.empty(); a = a->ifa_next) {
     if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
     if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP)) continue;
+    if (a->ifa_name && OwnInterface(a->ifa_name)) continue;
     char text[INET_ADDRSTRLEN] = {};
     auto* in = reinterpret_cast<struct sockaddr_in*>(a->ifa_addr);
     if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text))) out = text;
@@ -58,9 +66,9 @@ std::string LocalHostname() {
   return name;
 }
 
-Json LocalAddresses(const std::string& name) {
+Json LocalAddresses(const std::string& name, const std::string& address) {
   Json out = Json::array({{{"type", "Hostname"}, {"address", name}}});
-  if (std::string ip = FirstInternalIp(); !ip.empty()) {
+  if (std::string ip = address.empty() ? FirstInternalIp() : address; !ip.empty()) {
     out.push_back({{"type", "InternalIP"}, {"address", ip}});
   }
   return out;
@@ -88,7 +96,8 @@ Status LockDataDir(const std::string& dir) {
 }
 
 Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlags& f,
-                                                             std::shared_ptr<void>* keep) {
+                                                             std::shared_ptr<void>* keep,
+                                                             drivers::WorkloadNetwork* network) {
   auto host = std::make_shared<LocalHost>();
   std::unique_ptr<drivers::Driver> pods, vms;
   if (f.pods) {
@@ -101,6 +110,7 @@ Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlag
     o.run_dir = f.run_dir;
     o.runtime = f.runtime;
     o.rootfs = host->rootfs.get();
+    o.network = network;
     auto oci = drivers::oci::OciDriver::Create(std::move(o));
     if (!oci.ok()) return oci.error().Wrap("oci driver");
     pods = std::move(*oci);
@@ -115,6 +125,7 @@ Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlag
     o.run_dir = f.run_dir;
     o.images = host->vm_images.get();
     o.accelerator = f.accelerator;
+    o.network = network;
     auto qemu = drivers::qemu::QemuDriver::Create(std::move(o));
     if (qemu.ok()) {
       vms = std::move(*qemu);
@@ -164,7 +175,26 @@ Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& a
 
 Status AddLocalHost(agent::Agent& agent, agent::HostConfig config, const LocalHostFlags& f,
                     std::shared_ptr<void>* keep) {
-  LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<drivers::Driver> driver, MakeLocalHostDriver(f, keep));
+  std::unique_ptr<agent::EstateNetwork> network;
+  if (f.network == "on") {
+    agent::EstateNetworkOptions o;
+    o.host = config.name;
+    o.state_dir = f.data_dir + "/network";
+    for (const auto& a : config.addresses) {
+      if (a.value("type", "") == "InternalIP") o.vtep_ip = a.value("address", "");
+    }
+    o.mtu = f.mtu;
+    o.dns_port = f.dns_port;
+    network = std::make_unique<agent::EstateNetwork>(agent.client(), std::move(o));
+  } else if (f.network != "off") {
+    return BadRequest("--network must be on or off, not \"" + f.network + "\"");
+  }
+  LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<drivers::Driver> driver,
+                          MakeLocalHostDriver(f, keep, network.get()));
+  if (network) {
+    LINTEL_RETURN_IF_ERROR(network->Start().Wrap("estate network"));
+    std::static_pointer_cast<LocalHost>(*keep)->network = std::move(network);
+  }
   // Containers and VMs outlive the agent: keep handles on disk for re-adoption.
   LINTEL_ASSIGN_OR_RETURN(std::unique_ptr<agent::FileHandleStore> handles,
                           agent::FileHandleStore::Open(f.data_dir + "/handles"));

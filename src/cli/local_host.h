@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/status.h"
 #include "drivers/driver.h"
+#include "drivers/network.h"
 
 namespace lintel::cli {
 
@@ -26,13 +27,21 @@ struct LocalHostFlags {
   // a warning in the log) or "off".
   std::string vms = "optional";
   std::string accelerator = "auto";  // auto (probe), kvm, tcg
+  // The estate network (agent/estate_network.h): "on" connects Pods and VMs
+  // to the bridge, VXLAN, Service rules and DNS; "off" leaves Pods with
+  // loopback only and VMs without a NIC.
+  std::string network = "on";
+  uint16_t dns_port = 53;
+  int mtu = 1450;
 };
 
 // This machine's hostname, lower case (Host names are DNS subdomains).
 std::string LocalHostname();
-// Hostname and the first IPv4 address of an interface that is up and not
-// loopback, as Host status addresses.
-Json LocalAddresses(const std::string& name);
+// Hostname and an InternalIP, as Host status addresses: `address` if given,
+// else the first IPv4 address of an interface that is up and neither loopback
+// nor one of the estate network's own (lintel*, lv*, lt*). The InternalIP is
+// also the host's end of the estate's VXLAN.
+Json LocalAddresses(const std::string& name, const std::string& address = "");
 // This machine's CPUs and memory, as quantities.
 void RealCapacity(std::string* cpu, std::string* memory);
 
@@ -43,8 +52,9 @@ Status LockDataDir(const std::string& dir);
 // The host's driver (a ByKindDriver: Pods on oci, VMs on qemu, per the
 // flags). `keep` receives what the drivers use (the image stores): keep it
 // until the driver is gone.
-Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(const LocalHostFlags& flags,
-                                                             std::shared_ptr<void>* keep);
+Result<std::unique_ptr<drivers::Driver>> MakeLocalHostDriver(
+    const LocalHostFlags& flags, std::shared_ptr<void>* keep,
+    drivers::WorkloadNetwork* network = nullptr);
 
 // Starts the agent's endpoint (agent_endpoint.h: the API server reads
 // workloads' logs through it) on `listen`, with its keys under PKI_DIR, and
@@ -58,7 +68,9 @@ Result<std::unique_ptr<agent::AgentEndpoint>> StartAgentEndpoint(agent::Agent& a
 
 // Adds this machine to `agent` as `config` on the host's drivers, with
 // workload handles kept on disk (DATA/handles) so that an agent restarted
-// re-adopts its containers and VMs. `keep` as for MakeLocalHostDriver.
+// re-adopts its containers and VMs, and (flags.network "on") the estate
+// network, started at once (state in DATA/network). `keep` as for
+// MakeLocalHostDriver; it holds the network too.
 Status AddLocalHost(agent::Agent& agent, agent::HostConfig config, const LocalHostFlags& flags,
                     std::shared_ptr<void>* keep);
 

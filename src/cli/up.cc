@@ -40,6 +40,10 @@ struct UpFlags {
   std::string heartbeat = "10s";
   std::string endpoint_listen = "127.0.0.1:0";
   bool no_user_kubeconfig = false;
+  std::string network = "on";
+  std::string address;
+  uint16_t dns_port = 53;
+  controllers::network::NetworkSettings ranges;
 };
 
 int RunUp(const UpFlags& f, GlobalOptions& g) {
@@ -70,6 +74,7 @@ int RunUp(const UpFlags& f, GlobalOptions& g) {
   sc.data_dir = f.data_dir;
   sc.listen = f.listen;
   sc.write_user_kubeconfig = !f.no_user_kubeconfig;
+  sc.network = f.ranges;
   auto server = server::ApiServer::Start(std::move(sc));
   if (!server.ok()) return Fail(server.error().message());
 
@@ -83,7 +88,7 @@ int RunUp(const UpFlags& f, GlobalOptions& g) {
 
   agent::HostConfig host;
   host.name = name;
-  host.addresses = LocalAddresses(name);
+  host.addresses = LocalAddresses(name, f.address);
   std::string cpu, memory;
   RealCapacity(&cpu, &memory);
   host.capacity = {{"cpu", cpu}, {"memory", memory}, {"pods", "110"}, {"vms", "64"}};
@@ -105,6 +110,8 @@ int RunUp(const UpFlags& f, GlobalOptions& g) {
   lf.run_dir = f.run_dir;
   lf.runtime = f.runtime;
   lf.accelerator = f.accelerator;
+  lf.network = f.network;
+  lf.dns_port = f.dns_port;
   if (Status s = AddLocalHost(a, std::move(host), lf, &keep); !s.ok()) {
     (*server)->Stop();
     return Fail(s.message());
@@ -155,6 +162,25 @@ void AddUpCommand(CLI::App& app, GlobalOptions& g, Runner* run) {
       ->capture_default_str();
   cmd->add_flag("--no-user-kubeconfig", f->no_user_kubeconfig,
                 "Do not add a lintel context to ~/.kube/config");
+  cmd->add_option("--network", f->network,
+                  "Connect Pods and VMs to the estate network (bridge, VXLAN, Service rules, "
+                  "DNS), or leave them without (off)")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->capture_default_str();
+  cmd->add_option("--address", f->address,
+                  "This host's address for other hosts (the VXLAN's end; default: the first "
+                  "address of an interface that is up)");
+  cmd->add_option("--dns-port", f->dns_port, "The estate DNS responder's port")
+      ->capture_default_str();
+  cmd->add_option("--cluster-cidr", f->ranges.cluster_cidr,
+                  "Workload addresses of the estate; each Host gets a slice of it")
+      ->capture_default_str();
+  cmd->add_option("--host-cidr-size", f->ranges.host_cidr_prefix,
+                  "Prefix length of each Host's slice of the cluster range")
+      ->capture_default_str();
+  cmd->add_option("--service-cidr", f->ranges.service_cidr,
+                  "Service virtual IPs (must not overlap the cluster range)")
+      ->capture_default_str();
   cmd->callback([f, run, &g] { *run = [f, &g] { return RunUp(*f, g); }; });
 }
 

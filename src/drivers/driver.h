@@ -111,6 +111,7 @@ struct WorkloadStatus {
   std::string message;      // for people
   std::string accelerator;  // VMs: "kvm" or "tcg", as running
   bool paused = false;      // VMs: Running but frozen (Pause)
+  std::string ip;           // the address on the estate network ("" none)
   std::vector<ContainerStatus> containers;  // Pods: one per container, in spec order
   // Pods with readiness probes: whether every container is ready; nullopt:
   // ready whenever Running.

@@ -12,6 +12,12 @@ if [ "$(id -u)" -ne 0 ]; then
   [ "${LINTEL_REQUIRE_ROOT_TESTS:-}" = 1 ] && { echo "needs root" >&2; exit 1; }
   echo "skipped: needs root"; exit 77
 fi
+# In a private network namespace: `lintel up` builds its estate network (a
+# bridge, Service rules, DNS) there, apart from the machine's and other tests'.
+if [ -z "${LINTEL_E2E_NETNS:-}" ]; then
+  LINTEL_E2E_NETNS=1 exec unshare --net -- "$0" "$@"
+fi
+ip link set lo up
 WORK=$(mktemp -d /tmp/lintel-exec-e2e.XXXXXX)
 DATA=$WORK/data
 UP_PID=

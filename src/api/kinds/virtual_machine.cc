@@ -23,24 +23,28 @@ KindInfo VirtualMachineKind() {
       {"cpu", Int().Min(1).Max(256).Default(1).Doc("Virtual CPUs.")},
       {"memory", QuantityType().Positive().Default("256Mi").Doc("Guest memory, e.g. 256Mi.")},
       {"image", String().Required().Doc("Boot disk: a linked clone of this VM image.")},
-      {"disks", Array(Object({
-                          {"name", String().Required().WithFormat(Format::kDns1123Label)},
-                          {"size", QuantityType().Positive().Doc(
-                                       "Size of an empty data disk, e.g. 1Gi.")},
-                          {"image", String().Doc("Clone this image instead of an empty disk.")},
-                          {"keep", Bool().Doc(
-                                       "Keep the disk when the VM is deleted (default false).")},
-                      }))
-                    .ListMap({"name"})
-                    .Doc("Additional disks.")},
-      {"cloudInit", Object({
-                        {"userData", String().MaxLength(64 * 1024).Doc(
-                                         "cloud-init user data; a #! script runs once at "
-                                         "boot.")},
-                        {"networkData", String().MaxLength(64 * 1024).Doc(
-                                            "cloud-init network-config.")},
-                        {"sshAuthorizedKeys", Array(String())},
-                    }).Doc("Guest configuration through a NoCloud seed disk.")},
+      {"disks",
+       Array(Object({
+                 {"name", String().Required().WithFormat(Format::kDns1123Label)},
+                 {"size", QuantityType().Positive().Doc("Size of an empty data disk, e.g. 1Gi.")},
+                 {"image", String().Doc("Clone this image instead of an empty disk.")},
+                 {"keep", Bool().Doc("Keep the disk when the VM is deleted (default false).")},
+             }))
+           .ListMap({"name"})
+           .Doc("Additional disks.")},
+      {"cloudInit",
+       Object({
+                  {"userData", String().MaxLength(64 * 1024).Doc(
+                                   "cloud-init user data; a #! script runs once at "
+                                   "boot.")},
+                  {"networkData", String().MaxLength(64 * 1024).Doc("cloud-init network-config.")},
+                  {"sshAuthorizedKeys", Array(String())},
+              })
+           .Doc("Guest configuration through a NoCloud seed disk.")},
+      {"readinessProbe",
+       ProbeSchema().Doc("When the VM is ready for its Services' traffic: tcpSocket or httpGet "
+                         "against the guest's address (exec is not supported). Default: ready "
+                         "whenever Running.")},
       {"networks", Array(Object({
                              {"name", String().Required().WithFormat(Format::kDns1123Label)},
                              {"macAddress", String()},
@@ -57,9 +61,10 @@ KindInfo VirtualMachineKind() {
                           .Default("Auto")
                           .Doc("KVM requires a host where KVM works; Auto takes what is "
                                "there.")},
-      {"machine", String().Enum({"microvm", "q35"}).Doc(
-                      "microvm for direct kernel boot, q35 for disk images with a boot "
-                      "loader; default from the image.")},
+      {"machine", String()
+                      .Enum({"microvm", "q35"})
+                      .Doc("microvm for direct kernel boot, q35 for disk images with a boot "
+                           "loader; default from the image.")},
   };
   for (auto& p : PlacementProperties()) spec_props.push_back(p);
   Schema spec = Extend(Object({}), spec_props);
@@ -91,7 +96,8 @@ KindInfo VirtualMachineKind() {
       StringColumn("RunStrategy", "/spec/runStrategy", "Run strategy.", 1),
       StringColumn("Accel", "/status/accelerator", "kvm or tcg.", 1),
   };
-  k.field_selectors = {{"status.host", "/status/host"}, {"status.phase", "/status/phase"},
+  k.field_selectors = {{"status.host", "/status/host"},
+                       {"status.phase", "/status/phase"},
                        {"spec.host", "/spec/host"}};
   return k;
 }
@@ -102,11 +108,15 @@ KindInfo VirtualMachineMigrationKind() {
   k.plural = "virtualmachinemigrations";
   k.singular = "virtualmachinemigration";
   k.short_names = {"vmm", "vmim"};
-  k.description = "A request to live-migrate one VirtualMachine, with its progress and the "
-                  "downtime measured.";
+  k.description =
+      "A request to live-migrate one VirtualMachine, with its progress and the "
+      "downtime measured.";
   Schema spec = Object({
-      {"vmName", String().Required().WithFormat(Format::kDns1123Subdomain).Immutable().Doc(
-                     "The VirtualMachine to migrate, in this namespace.")},
+      {"vmName", String()
+                     .Required()
+                     .WithFormat(Format::kDns1123Subdomain)
+                     .Immutable()
+                     .Doc("The VirtualMachine to migrate, in this namespace.")},
       {"targetHost", String().Immutable().Doc("Destination; default: the scheduler picks.")},
   });
   Schema status = Object({

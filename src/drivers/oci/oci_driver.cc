@@ -75,8 +75,7 @@ OciDriver::OciDriver(OciOptions options, std::unique_ptr<OciRuntime> runtime, st
   env_.log_max_bytes = options_.log_max_bytes;
   env_.pids_limit = options_.pids_limit;
   env_.housekeeping = options_.housekeeping;
-  env_.network =
-      (options_.network.setup || options_.network.teardown) ? &options_.network : nullptr;
+  env_.network = options_.network;
   env_.notify = [this](const std::string& uid, const WorkloadStatus& st) { Notify(uid, st); };
 }
 

@@ -43,7 +43,7 @@ struct OciOptions {
   int64_t log_max_bytes = 10 << 20;
   int64_t pids_limit = 4096;
   std::chrono::milliseconds housekeeping{2'000};
-  NetworkHook network;  // empty: loopback only
+  WorkloadNetwork* network = nullptr;  // null: loopback only; must outlive the driver
   Clock* clock = &Clock::Real();
 };
 

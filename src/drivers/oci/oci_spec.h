@@ -17,11 +17,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
+#include "drivers/network.h"
 #include "drivers/oci/pod_plan.h"
 #include "drivers/oci/user.h"
 
@@ -53,6 +55,8 @@ struct SandboxPaths {
   std::string hostname;
   std::string resolv_conf;
   std::map<std::string, std::string> volumes;  // volume name -> host directory
+  // The Pod's address on the estate network (none: loopback only).
+  std::optional<NetworkInterface> net;
 };
 
 struct BundleInput {

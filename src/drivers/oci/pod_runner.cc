@@ -235,6 +235,7 @@ void PodRunner::Publish() {
     live.push_back(l);
   }
   WorkloadStatus st = ComputePodStatus(plan_, record_, live, env_->runtime->info().name, failure_);
+  if (sandbox_.net) st.ip = sandbox_.net->ip;
   bool changed;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -68,7 +68,7 @@ struct RunnerEnv {
   int64_t pids_limit = 4096;
   std::chrono::milliseconds create_timeout{60'000};
   std::chrono::milliseconds housekeeping{2'000};  // log size checks
-  const NetworkHook* network = nullptr;
+  WorkloadNetwork* network = nullptr;             // null: loopback only
   // Called (on the runner's thread) after the Pod's status changed.
   std::function<void(const std::string& uid, const WorkloadStatus& status)> notify;
 };

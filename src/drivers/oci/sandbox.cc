@@ -121,13 +121,40 @@ bool SandboxExists(const SandboxLayout& layout, const PodPlan& pod) {
   return true;
 }
 
+std::string EstateResolvConf(const NetworkInterface& net) {
+  std::string out;
+  if (!net.search.empty()) {
+    out += "search";
+    for (const auto& s : net.search) out += " " + s;
+    out += "\n";
+  }
+  for (const auto& s : net.nameservers) out += "nameserver " + s + "\n";
+  // NAME.NS.svc has two dots: tried as is before the search list.
+  out += "options ndots:2\n";
+  return out;
+}
+
+namespace {
+
+WorkloadSpec PodWorkload(const PodPlan& pod) {
+  WorkloadSpec w;
+  w.kind = WorkloadKind::kPod;
+  w.ns = pod.ns;
+  w.name = pod.name;
+  w.uid = pod.uid;
+  return w;
+}
+
+}  // namespace
+
 Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& pod,
-                                   const NetworkHook* network) {
+                                   WorkloadNetwork* network) {
   SandboxPaths p = SandboxPathsFor(layout, pod);
   LINTEL_RETURN_IF_ERROR(MakeDirs(layout.ns_dir, 0755));
   LINTEL_RETURN_IF_ERROR(MakeDirs(layout.pod_dir + "/etc", 0755));
   std::string pod_ip;
-  if (!SandboxExists(layout, pod)) {
+  const bool created = !SandboxExists(layout, pod);
+  if (created) {
     RemoveNamespaces(p);  // a half-made one from a crash
     for (const auto& ns : NsFiles(p)) {
       UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
@@ -144,14 +171,19 @@ Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& p
       RemoveNamespaces(p);
       return made.Wrap("pod sandbox");
     }
-    if (network && network->setup) {
-      auto ip = network->setup(pod, p.netns);
-      if (!ip.ok()) {
+    if (network) {
+      auto net = network->AttachNetns(PodWorkload(pod), p.netns);
+      if (!net.ok()) {
+        (void)network->Detach(pod.uid);
         RemoveNamespaces(p);
-        return ip.error().Wrap("pod network");
+        return net.error().Wrap("pod network");
       }
-      pod_ip = *ip;
+      p.net = std::move(*net);
+      pod_ip = p.net->ip;
     }
+  } else if (network) {
+    p.net = network->Lookup(pod.uid);
+    if (p.net) pod_ip = p.net->ip;
   }
   auto fail = [&](const Status& s) {
     (void)DestroySandbox(layout, pod, network);
@@ -162,10 +194,19 @@ Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& p
     if (Status s = WriteIfChanged(p.hosts, HostsFile(pod.hostname, pod_ip)); !s.ok())
       return fail(s);
   }
-  auto host_resolv = ReadFile("/etc/resolv.conf");
-  if (Status s = WriteIfChanged(p.resolv_conf, ResolvConf(host_resolv.ok() ? *host_resolv : ""));
-      !s.ok()) {
-    return fail(s);
+  // A re-adopted Pod keeps the resolv.conf its containers have mounted.
+  const bool fresh = created || !FileExists(p.resolv_conf);
+  std::string resolv;
+  if (!fresh) {
+    // kept as is
+  } else if (p.net && !p.net->nameservers.empty()) {
+    resolv = EstateResolvConf(*p.net);
+  } else {
+    auto host_resolv = ReadFile("/etc/resolv.conf");
+    resolv = ResolvConf(host_resolv.ok() ? *host_resolv : "");
+  }
+  if (fresh) {
+    if (Status s = WriteIfChanged(p.resolv_conf, resolv); !s.ok()) return fail(s);
   }
   for (const auto& v : pod.volumes) {
     const std::string& dir = p.volumes[v.name];
@@ -182,11 +223,11 @@ Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& p
   return p;
 }
 
-Status DestroySandbox(const SandboxLayout& layout, const PodPlan& pod, const NetworkHook* network) {
+Status DestroySandbox(const SandboxLayout& layout, const PodPlan& pod, WorkloadNetwork* network) {
   SandboxPaths p = SandboxPathsFor(layout, pod);
-  if (network && network->teardown && IsMounted(p.netns)) network->teardown(pod, p.netns);
-  RemoveNamespaces(p);
   Status first;
+  if (network) first = network->Detach(pod.uid);
+  RemoveNamespaces(p);
   for (const auto& [name, dir] : p.volumes) {
     Status s = DetachMount(dir);
     if (!s.ok() && first.ok()) first = s;

@@ -9,8 +9,9 @@
 // No process holds the namespaces ("pause" containers are not needed): the
 // bind mounts do, until DestroySandbox detaches them.
 //
-// Networking beyond loopback is a hook (NetworkHook): the future veth/bridge
-// code gets the netns path after it exists and before any container starts.
+// Networking beyond loopback comes from a WorkloadNetwork (drivers/network.h):
+// it connects the netns once made, before any container starts; the Pod's
+// resolv.conf then names the host's DNS responder.
 //
 // Thread-safe (no shared state); blocking (mounts, a thread join).
 #pragma once
@@ -25,13 +26,6 @@
 
 namespace lintel::drivers::oci {
 
-// Called with the Pod and its netns path: attach interfaces, addresses, routes.
-// Returns the Pod's IP ("" none). Teardown gets the same arguments on destroy.
-struct NetworkHook {
-  std::function<Result<std::string>(const PodPlan& pod, const std::string& netns)> setup;
-  std::function<void(const PodPlan& pod, const std::string& netns)> teardown;
-};
-
 struct SandboxLayout {
   std::string ns_dir;   // RUN/netns: <uid> is the netns file
   std::string pod_dir;  // DATA/oci/pods/<uid>: etc/, volumes/
@@ -41,22 +35,25 @@ struct SandboxLayout {
 SandboxPaths SandboxPathsFor(const SandboxLayout& layout, const PodPlan& pod);
 
 // Creates what is missing (existing namespaces are kept: an agent restart
-// re-adopts them), runs the network hook (if any) on a new netns, writes the
-// Pod's files and returns the paths. On error, what it created is removed.
+// re-adopts them, and their address with WorkloadNetwork::Lookup), attaches a
+// new netns to `network` (if any), writes the Pod's files and returns the
+// paths. On error, what it created is removed.
 Result<SandboxPaths> CreateSandbox(const SandboxLayout& layout, const PodPlan& pod,
-                                   const NetworkHook* network);
+                                   WorkloadNetwork* network);
 
 // Whether the Pod's namespace files are still mounted.
 bool SandboxExists(const SandboxLayout& layout, const PodPlan& pod);
 
-// Runs the network hook's teardown, unmounts the namespaces and tmpfs volumes
-// and removes their files; the Pod directory itself is the caller's. OK when
-// already gone.
-Status DestroySandbox(const SandboxLayout& layout, const PodPlan& pod, const NetworkHook* network);
+// Detaches the Pod from `network` (its interface and address), unmounts the
+// namespaces and tmpfs volumes and removes their files; the Pod directory
+// itself is the caller's. OK when already gone.
+Status DestroySandbox(const SandboxLayout& layout, const PodPlan& pod, WorkloadNetwork* network);
 
 // The generated files' contents (pure; for tests).
 std::string HostsFile(const std::string& hostname, const std::string& pod_ip);
 // The host's resolv.conf without loopback nameservers (unreachable from the Pod).
 std::string ResolvConf(const std::string& host_resolv_conf);
+// A resolv.conf naming the estate's DNS (nameservers and search domains).
+std::string EstateResolvConf(const NetworkInterface& net);
 
 }  // namespace lintel::drivers::oci

@@ -63,6 +63,7 @@ QemuDriver::QemuDriver(QemuOptions options, std::string qemu, std::string accel,
   env_->accelerator = accelerator_;
   env_->tsc_khz = HostTscKhz();
   env_->images = options_.images;
+  env_->network = options_.network;
   env_->vms_dir = options_.data_dir + "/qemu/vms";
   env_->kept_dir = options_.data_dir + "/qemu/kept";
   env_->sock_dir = options_.run_dir + "/qemu";

@@ -30,6 +30,7 @@
 
 #include "common/thread_annotations.h"
 #include "drivers/driver.h"
+#include "drivers/network.h"
 #include "images/vm_image_store.h"
 
 namespace lintel::drivers::qemu {
@@ -41,6 +42,9 @@ struct QemuOptions {
   std::string run_dir = "/run/lintel";      // qemu/: QMP and serial sockets (short paths)
   std::string qemu = "qemu-system-x86_64";  // a name on PATH or a path
   images::VmImageStore* images = nullptr;   // required; must outlive the driver
+  // The estate network: each VM gets a tap and an address from it (null: no
+  // NIC). Must outlive the driver.
+  WorkloadNetwork* network = nullptr;
   // auto (probe: KVM where it really works, else TCG), kvm or tcg.
   std::string accelerator = "auto";
   int64_t console_log_max_bytes = 1 << 20;

@@ -89,6 +89,16 @@ Result<VmPlan> ParseVmPlan(const WorkloadSpec& ws) {
       p.disks.push_back(std::move(disk));
     }
   }
+  if (auto it = spec.find("readinessProbe"); it != spec.end() && !it->is_null()) {
+    LINTEL_ASSIGN_OR_RETURN(oci::ProbeSpec probe,
+                            oci::ParseProbe(*it, Json::array(), "spec.readinessProbe"));
+    if (probe.kind == oci::ProbeSpec::Kind::kExec) {
+      return Invalid(
+          "spec.readinessProbe: exec is not supported for VMs; use tcpSocket or "
+          "httpGet");
+    }
+    p.readiness = probe;
+  }
   if (auto it = spec.find("cloudInit"); it != spec.end() && it->is_object()) {
     p.seed = true;
     p.user_data = Str(*it, "userData");
@@ -103,6 +113,24 @@ Result<VmPlan> ParseVmPlan(const WorkloadSpec& ws) {
     }
   }
   return p;
+}
+
+std::string EstateNetworkConfig(const NetworkInterface& net) {
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return "[" + out + "]";
+  };
+  std::string out = "version: 2\nethernets:\n  eth0:\n";
+  out += "    match:\n      macaddress: \"" + net.mac + "\"\n    set-name: eth0\n";
+  out += "    addresses: [" + net.ip + "/" + std::to_string(net.prefix) + "]\n";
+  if (!net.gateway.empty()) out += "    gateway4: " + net.gateway + "\n";
+  if (net.mtu > 0) out += "    mtu: " + std::to_string(net.mtu) + "\n";
+  if (!net.nameservers.empty()) {
+    out += "    nameservers:\n      addresses: " + list(net.nameservers) + "\n";
+    if (!net.search.empty()) out += "      search: " + list(net.search) + "\n";
+  }
+  return out;
 }
 
 std::string MachineFor(const VmPlan& plan, const BootImage& image) {
@@ -165,6 +193,16 @@ std::vector<std::string> QemuArgv(const std::string& qemu, const VmPlan& plan,
                                      ",format=qcow2,if=none,discard=unmap"});
     std::string dev = blk + ",drive=" + id + ",serial=" + plan.disks[i].name;
     if (i == 0 && !mmio) dev += ",bootindex=0";
+    a.insert(a.end(), {"-device", dev});
+  }
+  if (!paths.tap.empty()) {
+    // No vhost: this machine kind has no /dev/vhost-net (QEMU aborts with it).
+    a.insert(a.end(), {"-netdev", "tap,id=net0,ifname=" + paths.tap + ",script=no,downscript=no"});
+    std::string dev = std::string(mmio ? "virtio-net-device" : "virtio-net-pci") +
+                      ",netdev=net0,mac=" + paths.mac;
+    // The guest's driver takes the MTU from the device (VIRTIO_NET_F_MTU), so
+    // images that ignore network-config's mtu still fit the overlay's.
+    if (paths.mtu > 0) dev += ",host_mtu=" + std::to_string(paths.mtu);
     a.insert(a.end(), {"-device", dev});
   }
   if (!paths.seed.empty()) {

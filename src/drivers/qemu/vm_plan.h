@@ -10,11 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "drivers/driver.h"
+#include "drivers/network.h"
+#include "drivers/oci/pod_plan.h"
 
 namespace lintel::drivers::qemu {
 
@@ -38,6 +41,8 @@ struct VmPlan {
   bool seed = false;
   std::string user_data, network_data;
   std::vector<std::string> ssh_keys;
+  // spec.readinessProbe against the guest's address (tcpSocket or httpGet).
+  std::optional<oci::ProbeSpec> readiness;
 };
 
 // Checks and normalises the spec (quantities, names, limits). Invalid with a
@@ -49,6 +54,9 @@ struct VmPaths {
   std::vector<std::string> disks;  // per VmPlan::disks, same order
   std::string seed;                // "" without one
   std::string qmp_socket, serial_socket, console_log, pidfile;
+  // The NIC on the estate network: a tap made by the agent ("" none).
+  std::string tap, mac;
+  int mtu = 0;
 };
 
 struct BootImage {
@@ -61,6 +69,10 @@ struct BootImage {
 std::vector<std::string> QemuArgv(const std::string& qemu, const VmPlan& plan,
                                   const BootImage& image, const VmPaths& paths,
                                   const std::string& accel, int64_t tsc_khz);
+
+// The NoCloud network-config (netplan v2) for the estate address: a static
+// address, the gateway, the MTU and the host's DNS, matched by MAC.
+std::string EstateNetworkConfig(const NetworkInterface& net);
 
 // The machine a plan runs on: the spec's, else the image's, else microvm
 // with a kernel and q35 without.

@@ -181,6 +181,9 @@ Status VmRunner::Persist() {
             {"image", BootImageJson(image_)},
             {"disks", paths_.disks},
             {"seed", paths_.seed},
+            {"tap", paths_.tap},
+            {"mac", paths_.mac},
+            {"mtu", paths_.mtu},
             {"pid", pid},
             {"startTicks", start_ticks_},
             {"boots", boots},
@@ -232,12 +235,14 @@ Status VmRunner::PrepareDisks(const images::VmImage& image, std::vector<std::str
     if (!s.ok()) return s.Wrap("disk " + d.name);
     created->push_back(path);
   }
-  if (plan_.seed) {
+  if (plan_.seed || net_) {
     images::CloudInitSeed seed;
     seed.instance_id = plan_.uid;
     seed.hostname = plan_.name;
     seed.user_data = plan_.user_data;
     seed.network_config = plan_.network_data;
+    // The estate address, unless the spec brings its own network-config.
+    if (seed.network_config.empty() && net_) seed.network_config = EstateNetworkConfig(*net_);
     seed.ssh_authorized_keys = plan_.ssh_keys;
     paths_.seed = dir_ + "/seed.iso";
     LINTEL_RETURN_IF_ERROR(images::WriteNoCloudSeed(seed, paths_.seed).Wrap("cloud-init seed"));
@@ -248,6 +253,7 @@ Status VmRunner::PrepareDisks(const images::VmImage& image, std::vector<std::str
 Status VmRunner::Create(const WorkloadSpec& spec, const VmPlan& plan,
                         const images::VmImage& image) {
   uid_ = spec.uid;
+  readiness_ = plan.readiness;
   std::unique_lock<std::mutex> op(op_mu_);
   plan_ = plan;
   spec_ = spec.spec;
@@ -261,6 +267,14 @@ Status VmRunner::Create(const WorkloadSpec& spec, const VmPlan& plan,
   paths_.pidfile = dir_ + "/qemu.pid";
   std::vector<std::string> created;
   Status s = MakeDirs(dir_, 0700);
+  if (s.ok() && env_->network) {
+    auto net = env_->network->AttachTap(spec);
+    if (net.ok()) {
+      SetNetwork(std::move(*net));
+    } else {
+      s = net.error().Wrap("VM network");
+    }
+  }
   if (s.ok()) s = PrepareDisks(image, &created);
   if (s.ok()) s = Persist();
   if (s.ok()) s = Boot();
@@ -269,6 +283,7 @@ Status VmRunner::Create(const WorkloadSpec& spec, const VmPlan& plan,
     op.unlock();
     for (const auto& f : created) ::unlink(f.c_str());
     (void)oci::RemoveAll(dir_);
+    if (env_->network) (void)env_->network->Detach(uid_);
     return s;
   }
   StartMonitor();
@@ -304,6 +319,7 @@ Status VmRunner::Boot() {
     watch_fd_ = pidfd_ >= 0 ? ::dup(pidfd_) : -1;
     status_.state = RunState::kStarting;
     status_.accelerator = accel;
+    ResetReadinessLocked();
     status_.paused = false;
     status_.reason.clear();
     status_.message.clear();
@@ -519,6 +535,7 @@ void VmRunner::Monitor() {
     }
     const bool exited = watch >= 0 && (p[1].revents & POLLIN);
     if (watch >= 0) ::close(watch);
+    if (readiness_ && !exited) ProbeReadiness();
     std::lock_guard<std::mutex> op(op_mu_);
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -656,7 +673,44 @@ Status VmRunner::Destroy() {
   ::unlink(paths_.qmp_socket.c_str());
   ::unlink(paths_.serial_socket.c_str());
   // Kept disks live outside the directory; everything else goes with it.
-  return oci::RemoveAll(dir_);
+  Status removed = oci::RemoveAll(dir_);
+  if (env_->network) {
+    if (Status s = env_->network->Detach(uid_); !s.ok() && removed.ok()) removed = s;
+  }
+  return removed;
+}
+
+void VmRunner::ResetReadinessLocked() {
+  if (!readiness_) return;
+  readiness_tracker_.emplace(readiness_->success_threshold, readiness_->failure_threshold, false);
+  next_probe_ = Mono() + std::chrono::seconds(readiness_->initial_delay_seconds);
+  status_.ready = false;
+}
+
+void VmRunner::ProbeReadiness() {
+  oci::ProbeSpec spec = *readiness_;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!readiness_tracker_ || Mono() < next_probe_) return;
+    if (status_.state != RunState::kRunning || status_.paused || status_.ip.empty()) return;
+    spec.host = status_.ip;
+  }
+  // From the agent's network namespace, where the bridge reaches the guest.
+  oci::ProbeResult r = oci::RunProbe(spec, {nullptr, "", "/proc/thread-self/ns/net"});
+  std::lock_guard<std::mutex> l(mu_);
+  if (!readiness_tracker_) return;
+  next_probe_ = Mono() + std::chrono::seconds(spec.period_seconds);
+  readiness_tracker_->Record(r.success);
+  status_.ready = readiness_tracker_->ok();
+}
+
+void VmRunner::SetNetwork(NetworkInterface net) {
+  paths_.tap = net.host_interface;
+  paths_.mac = net.mac;
+  paths_.mtu = net.mtu;
+  std::lock_guard<std::mutex> l(mu_);
+  status_.ip = net.ip;
+  net_ = std::move(net);
 }
 
 Status VmRunner::Adopt(const WorkloadSpec& spec) {
@@ -673,12 +727,19 @@ Status VmRunner::Adopt(const WorkloadSpec& spec) {
   ws.uid = rec.value("uid", spec.uid);
   uid_ = ws.uid;
   LINTEL_ASSIGN_OR_RETURN(VmPlan plan, ParseVmPlan(ws));
+  readiness_ = plan.readiness;
   std::unique_lock<std::mutex> op(op_mu_);
   plan_ = std::move(plan);
   spec_ = ws.spec;
   image_ = BootImageFrom(rec.value("image", Json::object()));
   paths_.disks = rec.value("disks", std::vector<std::string>{});
   paths_.seed = rec.value("seed", "");
+  paths_.tap = rec.value("tap", "");
+  paths_.mac = rec.value("mac", "");
+  paths_.mtu = rec.value("mtu", 0);
+  if (env_->network) {
+    if (auto net = env_->network->Lookup(uid_)) SetNetwork(std::move(*net));
+  }
   paths_.qmp_socket = env_->sock_dir + "/" + uid_ + ".qmp";
   paths_.serial_socket = env_->sock_dir + "/" + uid_ + ".ser";
   paths_.console_log = dir_ + "/console.log";
@@ -705,6 +766,7 @@ Status VmRunner::Adopt(const WorkloadSpec& spec) {
     pid_ = pid;
     ++gen_;
     watch_fd_ = pidfd_ >= 0 ? ::dup(pidfd_) : -1;
+    ResetReadinessLocked();
     status_.state = RunState::kRunning;
     const int64_t started_ns = rec.value("startedAt", int64_t{0});
     status_.started_at =

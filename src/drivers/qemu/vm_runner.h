@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/thread_annotations.h"
 #include "drivers/driver.h"
+#include "drivers/oci/probe.h"
 #include "drivers/qemu/qemu_driver.h"
 #include "drivers/qemu/qmp.h"
 #include "drivers/qemu/vm_plan.h"
@@ -38,6 +39,7 @@ struct QemuDriver::Env {
   int64_t log_max_bytes = 1 << 20;
   std::chrono::milliseconds quit_grace{2'000};
   int64_t host_memory_bytes = 0;
+  WorkloadNetwork* network = nullptr;
   std::function<void(const std::string& uid, const WorkloadStatus& status)> notify;
 };
 
@@ -82,6 +84,12 @@ class VmRunner : public std::enable_shared_from_this<VmRunner> {
   };
 
   Status Boot() LINTEL_REQUIRES(op_mu_);
+  // One readiness probe when due (monitor thread, without op_mu_).
+  void ProbeReadiness();
+  // A new boot: not ready until the probe passes.
+  void ResetReadinessLocked() LINTEL_REQUIRES(mu_);
+  // Records the VM's NIC (its tap for QEMU, its address for the status).
+  void SetNetwork(NetworkInterface net) LINTEL_REQUIRES(op_mu_);
   Status PrepareDisks(const images::VmImage& image, std::vector<std::string>* created)
       LINTEL_REQUIRES(op_mu_);
   Status Persist() LINTEL_REQUIRES(op_mu_);
@@ -109,6 +117,12 @@ class VmRunner : public std::enable_shared_from_this<VmRunner> {
   Json spec_ LINTEL_GUARDED_BY(op_mu_);
   BootImage image_ LINTEL_GUARDED_BY(op_mu_);
   VmPaths paths_ LINTEL_GUARDED_BY(op_mu_);
+  // The VM's address on the estate network (none without a WorkloadNetwork).
+  std::optional<NetworkInterface> net_ LINTEL_GUARDED_BY(op_mu_);
+  // spec.readinessProbe, fixed before the monitor starts; its state per boot.
+  std::optional<oci::ProbeSpec> readiness_;
+  std::optional<oci::ProbeTracker> readiness_tracker_ LINTEL_GUARDED_BY(mu_);
+  Clock::MonoTime next_probe_ LINTEL_GUARDED_BY(mu_){};
   QmpClient qmp_ LINTEL_GUARDED_BY(op_mu_);
   bool child_ LINTEL_GUARDED_BY(op_mu_) = false;  // spawned by this process: we reap it
   int pidfd_ LINTEL_GUARDED_BY(op_mu_) = -1;

@@ -88,6 +88,31 @@ TEST(WorkloadStatusTest, RunningVm) {
   EXPECT_EQ(r->ready_condition["status"], "True");
 }
 
+TEST(WorkloadStatusTest, EstateAddressesAreReported) {
+  WorkloadStatus st = RunningPod();
+  auto before = ReportFor(WorkloadKind::kPod, st);
+  ASSERT_TRUE(before);
+  EXPECT_FALSE(before->status.contains("podIP"));
+  st.ip = "10.244.3.5";
+  auto pod = ReportFor(WorkloadKind::kPod, st);
+  ASSERT_TRUE(pod);
+  EXPECT_EQ(pod->status["podIP"], "10.244.3.5");
+  EXPECT_EQ(pod->status["podIPs"], Json::parse(R"([{"ip": "10.244.3.5"}])"));
+  EXPECT_NE(pod->digest, before->digest);  // a new address is worth a write
+  WorkloadStatus vm;
+  vm.state = RunState::kRunning;
+  vm.ip = "10.244.3.6";
+  vm.ready = false;  // its readiness probe has not passed yet
+  auto r = ReportFor(WorkloadKind::kVirtualMachine, vm);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status["ip"], "10.244.3.6");
+  EXPECT_EQ(r->status["ipAddresses"], Json::parse(R"(["10.244.3.6"])"));
+  EXPECT_EQ(r->phase, "Running");
+  EXPECT_FALSE(r->ready);
+  vm.ready = true;
+  EXPECT_TRUE(ReportFor(WorkloadKind::kVirtualMachine, vm)->ready);
+}
+
 TEST(WorkloadStatusTest, ExitedWorkloadsEndByExitCode) {
   struct Case {
     const char* name;
@@ -191,26 +216,35 @@ TEST(WorkloadEventsTest, PodTransitions) {
   const Json oom = {{"terminated", {{"exitCode", 137}, {"reason", "OOMKilled"}}}};
   const Json failed = {{"terminated", {{"exitCode", 3}, {"reason", "Error"}}}};
   std::vector<Case> cases = {
-      {"first report, running", Json(), PodStatus("Running", {C(running1)}),
+      {"first report, running",
+       Json(),
+       PodStatus("Running", {C(running1)}),
        {{"Normal", "Started", "Started container main"}}},
       {"no change", PodStatus("Running", {C(running1)}), PodStatus("Running", {C(running1)}), {}},
-      {"pull fails", Json(), PodStatus("Pending", {C(pull)}),
+      {"pull fails",
+       Json(),
+       PodStatus("Pending", {C(pull)}),
        {{"Warning", "Failed", "Failed to pull image \"busybox\": manifest unknown"}}},
-      {"pull backs off", PodStatus("Pending", {C(pull)}), PodStatus("Pending", {C(pull_backoff)}),
+      {"pull backs off",
+       PodStatus("Pending", {C(pull)}),
+       PodStatus("Pending", {C(pull_backoff)}),
        {{"Normal", "BackOff", "Back-off pulling image \"busybox\""}}},
       {"restarted after a failure",
        PodStatus("Running", {C(running1)}),
        PodStatus("Running", {C(running2, {{"restartCount", 1}, {"lastState", failed}})}),
        {{"Normal", "Started", "Started container main"},
         {"Warning", "Terminated", "Container main exited with code 3 (Error)"}}},
-      {"crash loop", PodStatus("Running", {C(running1)}),
+      {"crash loop",
+       PodStatus("Running", {C(running1)}),
        PodStatus("Running", {C(crash, {{"lastState", oom}})}),
        {{"Warning", "BackOff", "Back-off restarting failed container main"},
         {"Warning", "OOMKilled", "Container main was killed: out of memory (its memory limit)"}}},
-      {"completed", PodStatus("Running", {C(running1)}),
+      {"completed",
+       PodStatus("Running", {C(running1)}),
        PodStatus("Succeeded", {C({{"terminated", {{"exitCode", 0}, {"reason", "Completed"}}}})}),
        {}},
-      {"start error", Json(),
+      {"start error",
+       Json(),
        {{"phase", "Failed"},
         {"reason", "StartError"},
         {"message", "exec: \"nope\": not found"},

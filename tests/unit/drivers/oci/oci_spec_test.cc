@@ -152,7 +152,8 @@ class BuildConfigTest : public ::testing::Test {
                    "/pods/u1/etc/hosts",
                    "/pods/u1/etc/hostname",
                    "/pods/u1/etc/resolv.conf",
-                   {{"data", "/pods/u1/volumes/data"}, {"conf", "/pods/u1/volumes/conf"}}};
+                   {{"data", "/pods/u1/volumes/data"}, {"conf", "/pods/u1/volumes/conf"}},
+                   std::nullopt};
     in_.host.nofile = 20000;
   }
   static const Json* MountAt(const Json& config, const std::string& dest) {

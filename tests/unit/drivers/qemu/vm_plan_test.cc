@@ -127,5 +127,57 @@ TEST(QemuArgv, Q35BootsTheDiskLoaderOnPci) {
   EXPECT_EQ(MachineFor(*p, img), "microvm");
 }
 
+TEST(QemuArgv, EstateNicIsATapWithTheOverlaysMtu) {
+  auto p = ParseVmPlan(Spec({{"image", "tiny"}}));
+  ASSERT_TRUE(p.ok());
+  BootImage img;
+  img.kernel = "/k";
+  VmPaths paths;
+  paths.disks = {"/vm/root.qcow2"};
+  auto plain = QemuArgv("qemu", *p, img, paths, "tcg", 0);
+  EXPECT_EQ(After(plain, "-netdev"), "");  // no network: no NIC
+  paths.tap = "lt0a1b2c3d";
+  paths.mac = "52:54:0a:f4:03:05";
+  paths.mtu = 1450;
+  auto argv = QemuArgv("qemu", *p, img, paths, "tcg", 0);
+  EXPECT_EQ(After(argv, "-netdev"), "tap,id=net0,ifname=lt0a1b2c3d,script=no,downscript=no");
+  EXPECT_EQ(After(argv, "-device", 1),
+            "virtio-net-device,netdev=net0,mac=52:54:0a:f4:03:05,host_mtu=1450");
+  p->machine = "q35";
+  argv = QemuArgv("qemu", *p, img, paths, "tcg", 0);
+  EXPECT_EQ(After(argv, "-device", 1).rfind("virtio-net-pci,", 0), 0u);
+}
+
+TEST(VmPlan, EstateNetworkConfigIsStaticNetplan) {
+  NetworkInterface n;
+  n.ip = "10.244.3.5";
+  n.prefix = 16;
+  n.gateway = "10.244.3.1";
+  n.mac = "52:54:0a:f4:03:05";
+  n.mtu = 1450;
+  n.nameservers = {"10.244.3.1"};
+  n.search = {"prod.svc", "svc"};
+  EXPECT_EQ(EstateNetworkConfig(n),
+            "version: 2\nethernets:\n  eth0:\n    match:\n      macaddress: "
+            "\"52:54:0a:f4:03:05\"\n    set-name: eth0\n    addresses: [10.244.3.5/16]\n"
+            "    gateway4: 10.244.3.1\n    mtu: 1450\n    nameservers:\n      addresses: "
+            "[10.244.3.1]\n      search: [prod.svc, svc]\n");
+}
+
+TEST(VmPlan, ReadinessProbeTcpOrHttpButNotExec) {
+  auto p = ParseVmPlan(
+      Spec({{"image", "tiny"},
+            {"readinessProbe", {{"tcpSocket", {{"port", 80}}}, {"periodSeconds", 1}}}}));
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  ASSERT_TRUE(p->readiness.has_value());
+  EXPECT_EQ(p->readiness->port, 80);
+  EXPECT_EQ(p->readiness->period_seconds, 1);
+  auto bad = ParseVmPlan(
+      Spec({{"image", "tiny"}, {"readinessProbe", {{"exec", {{"command", {"true"}}}}}}}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("spec.readinessProbe: exec is not supported"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace lintel::drivers::qemu
