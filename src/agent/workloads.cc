@@ -6,6 +6,7 @@
 
 #include "agent/host_agent.h"
 #include "agent/resource_watch.h"
+#include "agent/spec_refs.h"
 #include "agent/vm_power.h"
 #include "agent/workload_status.h"
 
@@ -224,7 +225,8 @@ std::chrono::milliseconds HostAgent::StartWorkload(const std::string& uid, const
     }
   }
   if (!started) {
-    auto h = driver_->Start(w.spec);
+    auto resolved = ResolveSpecReferences(*ctx_->client, w.spec);
+    auto h = resolved.ok() ? driver_->Start(*resolved) : Result<drivers::Handle>(resolved.error());
     if (h.ok()) {
       Status put = handles_->Put(*h);
       if (!put.ok()) {

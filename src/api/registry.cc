@@ -31,6 +31,7 @@ const Registry& Registry::Default() {
       RoleBindingKind(),
       EventKind(),
       LeaseKind(),
+      SecretKind(),
   });
   return *kRegistry;
 }

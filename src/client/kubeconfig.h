@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "client/http_client.h"
+#include "common/base64.h"
 #include "common/status.h"
 
 namespace lintel::client {
@@ -69,8 +70,7 @@ struct KubeconfigContent {
 // A kubeconfig YAML document with one cluster, user and context, current.
 std::string RenderKubeconfig(const KubeconfigContent& content);
 
-std::string Base64Encode(std::string_view data);
-// Standard alphabet; whitespace is ignored; BadRequest when malformed.
-Result<std::string> Base64Decode(std::string_view text);
+using lintel::Base64Decode;  // common/base64.h, where they moved
+using lintel::Base64Encode;
 
 }  // namespace lintel::client

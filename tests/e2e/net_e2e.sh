@@ -5,7 +5,8 @@
 # (Pods and VMs) with their own data directory and underlay address. Checked:
 #   - every Host gets its own range; Pods and VMs get addresses from it
 #   - Pod<->Pod on one host and across the VXLAN, Pod->VM across hosts,
-#     VM->Pod and VM->VM across hosts (user data in the tiny guest)
+#     VM->Pod and VM->VM across hosts (user data in the tiny guest, one VM's
+#     from a Secret)
 #   - a Service whose backends are two Pods and one VM spreads requests over
 #     all three, and drops a Pod that stops being ready
 #   - DNS: NAME.NS.svc from a Pod and from a VM, NAME.NS.pod from a VM
@@ -171,14 +172,19 @@ spec:
   host: h1
   image: tiny
   memory: 128Mi
-  cloudInit:
-    userData: |
-      #!/bin/sh
-      for i in $(seq 180); do
-        r=$(timeout 3 wget -q -O - http://vm-web.default.vm/ 2>/dev/null) && break
-        sleep 1
-      done
-      echo "vm-peer got: $r"
+  cloudInit: {userDataSecretRef: {name: vm-peer-init}}  # user data from a Secret
+---
+apiVersion: lintel.dev/v1alpha1
+kind: Secret
+metadata: {name: vm-peer-init}
+stringData:
+  userdata: |
+    #!/bin/sh
+    for i in $(seq 180); do
+      r=$(timeout 3 wget -q -O - http://vm-web.default.vm/ 2>/dev/null) && break
+      sleep 1
+    done
+    echo "vm-peer got: $r"
 ---
 apiVersion: lintel.dev/v1alpha1
 kind: Service

@@ -17,6 +17,7 @@ KindInfo RoleKind();
 KindInfo RoleBindingKind();
 KindInfo EventKind();
 KindInfo LeaseKind();
+KindInfo SecretKind();
 
 // The Pod spec, shared with Deployment templates.
 Schema PodSpecSchema();

@@ -39,6 +39,14 @@ KindInfo VirtualMachineKind() {
                                    "boot.")},
                   {"networkData", String().MaxLength(64 * 1024).Doc("cloud-init network-config.")},
                   {"sshAuthorizedKeys", Array(String())},
+                  {"userDataSecretRef",
+                   Object({{"name", String().Required()}})
+                       .Doc("Take the user data from this Secret of the VM's namespace (key "
+                            "userdata or userData), read when the VM starts.")},
+                  {"networkDataSecretRef",
+                   Object({{"name", String().Required()}})
+                       .Doc("Take the network-config from this Secret (key networkdata or "
+                            "networkData).")},
               })
            .Doc("Guest configuration through a NoCloud seed disk.")},
       {"readinessProbe",

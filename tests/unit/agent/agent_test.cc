@@ -350,6 +350,36 @@ TEST_F(AgentTest, StartErrorIsReportedAsFailed) {
   EXPECT_EQ(pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"], "StartError");
 }
 
+TEST_F(AgentTest, VmUserDataFromASecretWaitsForTheSecret) {
+  StartAgent({"h1"});
+  Json vm = Vm("with-secret");
+  vm["spec"]["cloudInit"] = {{"userDataSecretRef", {{"name", "ud"}}}};
+  ASSERT_TRUE(client_->Create(kVms, "default", vm).ok());
+  Bind(kVms, "with-secret", "h1");
+  const client::Resource events{"lintel.dev", "v1alpha1", "events", true};
+  auto failed_start = [&] {
+    auto list = client_->List(events, "default", {});
+    if (!list.ok()) return std::string();
+    for (const auto& e : (*list)["items"]) {
+      if (e.value("reason", "") == "FailedStart") return e.value("message", "");
+    }
+    return std::string();
+  };
+  ASSERT_TRUE(Eventually([&] { return !failed_start().empty(); }));
+  EXPECT_NE(failed_start().find("spec.cloudInit.userDataSecretRef: secret default/ud not found"),
+            std::string::npos)
+      << failed_start();
+  EXPECT_NE(Phase(Get(kVms, "with-secret")), "Running");
+  // The Secret arrives: the next attempt starts the VM.
+  const client::Resource secrets{"lintel.dev", "v1alpha1", "secrets", true};
+  Json secret = {{"apiVersion", "lintel.dev/v1alpha1"},
+                 {"kind", "Secret"},
+                 {"metadata", {{"name", "ud"}}},
+                 {"stringData", {{"userdata", "#!/bin/sh\necho hi\n"}}}};
+  ASSERT_TRUE(client_->Create(secrets, "default", secret).ok());
+  EXPECT_TRUE(Running(kVms, "with-secret"));
+}
+
 TEST_F(AgentTest, ExitedPodIsReportedSucceeded) {
   StartAgent({"h1"});
   CreatePod("job", {{drivers::fake::kExitAfterAnnotation, "5s"}});
