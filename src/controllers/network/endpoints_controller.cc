@@ -98,6 +98,7 @@ EndpointsController::EndpointsController(std::shared_ptr<client::Client> client,
       services_res_{api::kGroup, api::kVersion, "services", true},
       pods_res_{api::kGroup, api::kVersion, "pods", true},
       vms_res_{api::kGroup, api::kVersion, "virtualmachines", true},
+      hosts_res_{api::kGroup, api::kVersion, "hosts", false},
       queue_([this](const std::string& key) { return Process(key); }) {}
 
 EndpointsController::~EndpointsController() { Stop(); }
@@ -122,12 +123,16 @@ Status EndpointsController::Start() {
   services_informer_ = make(
       services_res_, [this](const Json& o, bool deleted) { OnService(o, deleted); },
       ServiceEssentials);
+  hosts_informer_ = make(
+      hosts_res_, [this](const Json& o, bool deleted) { OnHost(o, deleted); }, nullptr);
+  hosts_informer_->Start();
   pods_informer_->Start();
   vms_informer_->Start();
   services_informer_->Start();
-  for (Informer* i : {pods_informer_.get(), vms_informer_.get(), services_informer_.get()}) {
+  for (Informer* i : {hosts_informer_.get(), pods_informer_.get(), vms_informer_.get(),
+                      services_informer_.get()}) {
     if (!i->WaitForSync(std::chrono::seconds(60))) {
-      return Unavailable("endpoints: services, pods or virtual machines did not sync");
+      return Unavailable("endpoints: hosts, services, pods or virtual machines did not sync");
     }
   }
   // Every Service is queued (on_add), with every workload known.
@@ -137,7 +142,7 @@ Status EndpointsController::Start() {
 
 void EndpointsController::Stop() {
   queue_.Stop();
-  for (auto* i : {&services_informer_, &pods_informer_, &vms_informer_}) {
+  for (auto* i : {&services_informer_, &pods_informer_, &vms_informer_, &hosts_informer_}) {
     if (*i) (*i)->Stop();
   }
 }
@@ -203,6 +208,28 @@ void EndpointsController::OnWorkload(const Json& obj, bool vm, bool deleted) {
   }
 }
 
+void EndpointsController::OnHost(const Json& obj, bool deleted) {
+  const std::string& name = Str(obj, "/metadata/name");
+  // A deleted Host's workloads go with their own events; one without a Ready
+  // condition has not said anything yet.
+  bool ready = true;
+  const Json& conditions = api::At(obj, "/status/conditions");
+  if (!deleted && conditions.is_array()) {
+    for (const auto& c : conditions) {
+      if (c.is_object() && c.value("type", "") == "Ready") ready = c.value("status", "") == "True";
+    }
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  const bool was_ready = hosts_not_ready_.count(name) == 0;
+  if (ready == was_ready) return;
+  if (ready) {
+    hosts_not_ready_.erase(name);
+  } else {
+    hosts_not_ready_.insert(name);
+  }
+  for (const auto& [key, st] : services_) queue_.Add(key);
+}
+
 milliseconds EndpointsController::Process(const std::string& key) {
   for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
     ServiceFacts facts;
@@ -218,7 +245,9 @@ milliseconds EndpointsController::Process(const std::string& key) {
       rv = it->second.rv;
       if (auto ws = workloads_.find(facts.ns); ws != workloads_.end() && facts.has_selector) {
         for (const auto& [id, w] : ws->second) {
-          if (w.serving && Selects(facts, w.labels)) selected.push_back(w);
+          if (!w.serving || !Selects(facts, w.labels)) continue;
+          selected.push_back(w);
+          if (hosts_not_ready_.count(w.host)) selected.back().ready = false;
         }
       }
     }

@@ -6,6 +6,9 @@
 //   informer(services) --> facts (selector, ports), status, by namespace --+
 //   informer(pods)     --> workload facts by namespace -- the Services of   +--> WorkQueue
 //   informer(vms)      --> the namespace selecting the old or new labels  --+    of "ns/name"
+//   informer(hosts)    --> which Hosts are not Ready: their workloads'     --+
+//                          endpoints are not ready (the agent that would say
+//                          so is cut off); a flip queues every Service
 //   Process(key): EndpointsOf (pure) --> EndpointsStatus --> PATCH /status,
 //                 only when it changed, with the Service's resourceVersion
 //                 (Conflict: read it again and retry)
@@ -61,6 +64,7 @@ class EndpointsController final : public Controller {
 
   void OnService(const Json& obj, bool deleted);
   void OnWorkload(const Json& obj, bool vm, bool deleted);
+  void OnHost(const Json& obj, bool deleted);
   // Takes in a Service as seen (informer, or the answer to a read or write)
   // unless older than what is known; true when it was newer.
   bool ObserveServiceLocked(const Json& obj) LINTEL_REQUIRES(mu_);
@@ -69,7 +73,8 @@ class EndpointsController final : public Controller {
   std::shared_ptr<client::Client> client_;
   EndpointsOptions options_;
   const client::Resource services_res_, pods_res_, vms_res_;
-  std::unique_ptr<Informer> services_informer_, pods_informer_, vms_informer_;
+  const client::Resource hosts_res_;
+  std::unique_ptr<Informer> services_informer_, pods_informer_, vms_informer_, hosts_informer_;
   WorkQueue queue_;
 
   std::mutex mu_;
@@ -78,6 +83,8 @@ class EndpointsController final : public Controller {
   // namespace -> "Kind/name" -> facts
   std::unordered_map<std::string, std::map<std::string, WorkloadFacts>> workloads_
       LINTEL_GUARDED_BY(mu_);
+  // Hosts whose Ready condition is not True (registered hosts are Ready).
+  std::set<std::string> hosts_not_ready_ LINTEL_GUARDED_BY(mu_);
 };
 
 }  // namespace lintel::controllers::network

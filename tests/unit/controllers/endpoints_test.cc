@@ -254,6 +254,31 @@ TEST_F(EndpointsTest, PodsAndVmsMatchedByLabelsWithReadiness) {
   }
 }
 
+TEST_F(EndpointsTest, EndpointsOnAHostThatIsNotReadyAreNotReady) {
+  const client::Resource hosts{"lintel.dev", "v1alpha1", "hosts", false};
+  MustCreate(
+      {{"apiVersion", "lintel.dev/v1alpha1"}, {"kind", "Host"}, {"metadata", {{"name", "h1"}}}}, "",
+      "hosts");
+  auto host_ready = [&](bool ready) {
+    Json st = {{"conditions", {{{"type", "Ready"}, {"status", ready ? "True" : "Unknown"}}}}};
+    auto p =
+        client_->Patch(hosts, "", "h1", client::PatchType::kMerge, {{"status", st}}, {}, "status");
+    ASSERT_TRUE(p.ok()) << p.error().ToString();
+  };
+  host_ready(true);
+  AddPod("web-1", {{"app", "web"}});
+  SetStatus(kPods, "web-1", "10.244.0.5", true);
+  AddService("web", {{"app", "web"}}, {{{"port", 80}}});
+  ASSERT_TRUE(Eventually([&] { return Ready("web") == 1; })) << Svc("web").dump();
+  // The host's agent stops heartbeating: its Pod still says Ready, but
+  // nothing there can be trusted to serve.
+  host_ready(false);
+  ASSERT_TRUE(Eventually([&] { return Ready("web") == 0; })) << Svc("web").dump();
+  EXPECT_EQ(Names("web"), (Names_t{"Pod/web-1"}));  // listed, not ready
+  host_ready(true);
+  ASSERT_TRUE(Eventually([&] { return Ready("web") == 1; }));
+}
+
 TEST_F(EndpointsTest, ALabelChangeMovesAnEndpoint) {
   AddPod("a", {{"app", "web"}});
   AddVm("v", {{"app", "web"}});
