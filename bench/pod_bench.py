@@ -101,17 +101,13 @@ class Api:
         return r.status, data
 
 
-class RunningWatch:
-    """Records when each object of a collection (Pods; vm_bench: VirtualMachines)
-    is first seen Running, its uid, and when each is gone."""
+class WatchStream:
+    """A watch on a collection, resumed when it breaks: each event goes to
+    self.event(ev, monotonic time) on the stream's own thread."""
 
-    def __init__(self, api, path=PODS):
+    def __init__(self, api, path):
         self.api = api
         self.path = path
-        self.cv = threading.Condition()
-        self.running = {}
-        self.uid = {}
-        self.present = set()
         self.stop = False
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
@@ -127,15 +123,31 @@ class RunningWatch:
                     chunk = r.read1(65536)
                     if not chunk:
                         break
+                    now = time.monotonic()
                     buf += chunk
                     while b"\n" in buf:
                         line, buf = buf.split(b"\n", 1)
                         if line.strip():
-                            self.event(json.loads(line), time.monotonic())
+                            self.event(json.loads(line), now)
             except Exception as e:  # reconnect
                 if not self.stop:
-                    log("watch: %s; again" % e)
+                    log("watch %s: %s; again" % (self.path, e))
                     time.sleep(0.2)
+
+    def event(self, ev, now):
+        raise NotImplementedError
+
+
+class RunningWatch(WatchStream):
+    """Records when each object of a collection (Pods; vm_bench: VirtualMachines)
+    is first seen Running, its uid, and when each is gone."""
+
+    def __init__(self, api, path=PODS):
+        self.cv = threading.Condition()
+        self.running = {}
+        self.uid = {}
+        self.present = set()
+        super().__init__(api, path)
 
     def event(self, ev, now):
         obj = ev.get("object", {})
