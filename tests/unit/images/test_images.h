@@ -1,6 +1,6 @@
 // scripts/test-images output (DIR/busybox, DIR/busybox.tar; DIR/tiny), built
-// once per test binary into a temporary directory that lives until the process
-// exits.
+// once per test process into a temporary directory that is removed when the
+// process exits (CTest runs each test case as a process of its own).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,14 +13,14 @@
 namespace lintel::images::testing {
 
 inline const std::string& TestImages() {
-  static auto* dir = new lintel::testing::TempDir();  // leaked: used until exit
+  static lintel::testing::TempDir dir;  // removed at exit
   static bool built = [] {
-    std::string cmd = std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + dir->path() +
+    std::string cmd = std::string(LINTEL_SOURCE_DIR) + "/scripts/test-images " + dir.path() +
                       " busybox >/dev/null";
     return std::system(cmd.c_str()) == 0;
   }();
   EXPECT_TRUE(built) << "scripts/test-images failed";
-  return dir->path();
+  return dir.path();
 }
 
 // DIR/tiny: the test VM (a bundle directory with vm-image.json; see
