@@ -19,14 +19,21 @@ void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void Informer::Stop() {
   stop_ = true;
+  std::shared_ptr<client::Watch> watch;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (watch_) watch_->Stop();
+    watch = watch_;
   }
+  // Not under mu_: Stop joins the watch's delivery thread, whose handler
+  // takes mu_ (a deadlock seen in a CI run).
+  if (watch) watch->Stop();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> l(mu_);
-  watch_.reset();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    watch = std::move(watch_);
+  }
+  watch.reset();  // the last reference: destroyed (and joined) outside mu_
 }
 
 bool Informer::WaitForSync(std::chrono::milliseconds timeout) const {
@@ -180,12 +187,13 @@ void Informer::Run() {
       }
       continue;
     }
+    std::shared_ptr<client::Watch> watch = std::move(*w);
     {
       std::lock_guard<std::mutex> l(mu_);
-      watch_ = std::move(*w);
+      watch_ = watch;
     }
     if (stop_) break;
-    Status ended = watch_->Wait();
+    Status ended = watch->Wait();
     if (!ended.ok() && ended.code() == Code::kGone) expired = true;
     {
       std::lock_guard<std::mutex> l(mu_);

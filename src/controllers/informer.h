@@ -73,7 +73,9 @@ class Informer {
   std::map<std::string, Json> objects_;
   std::atomic<bool> synced_{false};
   std::atomic<bool> stop_{false};
-  std::unique_ptr<client::Watch> watch_;
+  // Shared so that Stop can stop it without holding mu_: stopping joins the
+  // thread that delivers events, and its handler takes mu_.
+  std::shared_ptr<client::Watch> watch_;
   std::thread thread_;
 };
 
