@@ -8,16 +8,10 @@
 set -uo pipefail
 LINTEL=${1:?usage: exec_e2e.sh LINTEL_BINARY SOURCE_DIR}
 SRC=${2:?usage: exec_e2e.sh LINTEL_BINARY SOURCE_DIR}
-if [ "$(id -u)" -ne 0 ]; then
-  [ "${LINTEL_REQUIRE_ROOT_TESTS:-}" = 1 ] && { echo "needs root" >&2; exit 1; }
-  echo "skipped: needs root"; exit 77
-fi
-# In a private network namespace: `lintel up` builds its estate network (a
-# bridge, Service rules, DNS) there, apart from the machine's and other tests'.
-if [ -z "${LINTEL_E2E_NETNS:-}" ]; then
-  LINTEL_E2E_NETNS=1 exec unshare --net -- "$0" "$@"
-fi
-ip link set lo up
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_root
+enter_private_netns "$0" "$@"
 WORK=$(mktemp -d /tmp/lintel-exec-e2e.XXXXXX)
 DATA=$WORK/data
 UP_PID=
@@ -34,16 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-eventually() {  # SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.2
-  done
-}
 
 "$SRC/scripts/test-images" "$WORK/images" >/dev/null || { echo "test-images failed"; exit 1; }
 "$LINTEL" up --data-dir "$DATA" --listen 127.0.0.1:0 --name e2e-host --run-dir "$WORK/run" \

@@ -17,16 +17,10 @@
 set -uo pipefail
 LINTEL=${1:?usage: net_e2e.sh LINTEL_BINARY SOURCE_DIR}
 SRC=${2:?usage: net_e2e.sh LINTEL_BINARY SOURCE_DIR}
-if [ "$(id -u)" -ne 0 ]; then
-  [ "${LINTEL_REQUIRE_ROOT_TESTS:-}" = 1 ] && { echo "needs root" >&2; exit 1; }
-  echo "skipped: needs root"; exit 77
-fi
-# Everything below runs in a private network namespace: the lab's bridge and
-# the server's address vanish with it.
-if [ -z "${LINTEL_E2E_NETNS:-}" ]; then
-  LINTEL_E2E_NETNS=1 exec unshare --net -- "$0" "$@"
-fi
-ip link set lo up
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_root
+enter_private_netns "$0" "$@"
 
 WORK=$(mktemp -d /tmp/lintel-net-e2e.XXXXXX)
 TAG=lne$$
@@ -62,16 +56,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-eventually() {  # SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.2
-  done
-}
 k() { "$LINTEL" "$@"; }
 jq_of() { k get "$1" "$2" -o json | jq -r "$3"; }  # KIND NAME FILTER
 in_host() { local h=$1; shift; ip netns exec "$TAG-$h" "$@"; }

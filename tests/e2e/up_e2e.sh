@@ -10,16 +10,10 @@
 set -uo pipefail
 LINTEL=${1:?usage: up_e2e.sh LINTEL_BINARY SOURCE_DIR}
 SRC=${2:?usage: up_e2e.sh LINTEL_BINARY SOURCE_DIR}
-if [ "$(id -u)" -ne 0 ]; then
-  [ "${LINTEL_REQUIRE_ROOT_TESTS:-}" = 1 ] && { echo "needs root" >&2; exit 1; }
-  echo "skipped: needs root"; exit 77
-fi
-# In a private network namespace: `lintel up` builds its estate network (a
-# bridge, Service rules, DNS) there, apart from the machine's and other tests'.
-if [ -z "${LINTEL_E2E_NETNS:-}" ]; then
-  LINTEL_E2E_NETNS=1 exec unshare --net -- "$0" "$@"
-fi
-ip link set lo up
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+require_root
+enter_private_netns "$0" "$@"
 WORK=$(mktemp -d /tmp/lintel-up-e2e.XXXXXX)
 DATA=$WORK/data
 UP_PID=
@@ -49,21 +43,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 expect_out() {  # DESCRIPTION PATTERN COMMAND...
   local what=$1 pattern=$2 out
   shift 2
   out=$("$@" 2>&1)
   grep -qE -- "$pattern" <<<"$out" || fail "$what: wanted /$pattern/, got: $(head -c 600 <<<"$out")"
-}
-eventually() {  # SECONDS COMMAND...
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS >= deadline)) && return 1
-    sleep 0.2
-  done
 }
 field() { "$LINTEL" get pod "$1" -o json | jq -r "$2"; }
 phase_is() { [ "$(field "$1" .status.phase)" = "$2" ]; }

@@ -2,10 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
 #include "api/kind.h"
 #include "common/time_format.h"
+#include "controllers/network/object_fields.h"
 
 namespace lintel::controllers::network {
 
@@ -15,19 +14,6 @@ using std::chrono::milliseconds;
 
 constexpr int kWriteAttempts = 3;
 constexpr milliseconds kRetryDelay{1000};
-
-const std::string& Str(const Json& obj, const char* pointer) {
-  static const std::string empty;
-  const Json& v = api::At(obj, pointer);
-  return v.is_string() ? v.get_ref<const std::string&>() : empty;
-}
-
-int64_t RevisionOf(const Json& obj) {
-  const std::string& s = Str(obj, "/metadata/resourceVersion");
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 void Keep(Json& from, Json& to, std::initializer_list<const char*> fields) {
   for (const char* f : fields) {

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
 #include <tuple>
 
 #include "api/kind.h"
+#include "controllers/network/object_fields.h"
 
 namespace lintel::controllers::network {
 
@@ -15,19 +15,6 @@ using std::chrono::milliseconds;
 
 constexpr int kWriteAttempts = 5;
 constexpr milliseconds kRetryDelay{1000};
-
-const std::string& Str(const Json& obj, const char* pointer) {
-  static const std::string empty;
-  const Json& v = api::At(obj, pointer);
-  return v.is_string() ? v.get_ref<const std::string&>() : empty;
-}
-
-int64_t RevisionOf(const Json& obj) {
-  const std::string& s = Str(obj, "/metadata/resourceVersion");
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 // What of a Host this controller reads (and what an Event about it needs).
 Json HostEssentials(Json&& host) {
